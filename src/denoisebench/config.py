@@ -1,0 +1,238 @@
+"""Load, merge and validate ``params.yaml``: the single source of configuration.
+
+Structural rules (types, ranges, unknown keys) live in the JSON Schema
+``workflow/schemas/params.schema.yaml``; rules that JSON Schema cannot express (a frequency
+range ordered, a cutoff below Nyquist, a model bound to a dataset of the kind it needs) live
+here. Both the Snakemake path (``validate`` in the Snakefile, then every step) and the DVC
+path (every step) run :func:`validate`, so a ``dvc exp run -S key=value`` cannot bypass it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "params.schema.yaml"
+DEFAULT_PARAMS = Path("params.yaml")
+
+#: model kind -> dataset kinds it can be trained on
+MODEL_DATASET_KINDS: dict[str, tuple[str, ...]] = {
+    "gan": ("multisine", "folder"),
+    "gan_l1": ("multisine", "folder"),
+}
+
+
+class ConfigError(ValueError):
+    """A params file is missing, unreadable or invalid; the message names file and key path."""
+
+
+def _schema() -> dict[str, Any]:
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated recursively by ``overlay`` (overlay wins; neither is modified)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read one YAML mapping.
+
+    Raises:
+        ConfigError: the file is missing, is not valid YAML or is not a mapping.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read params file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def key_path(parts: Iterable[Any]) -> str:
+    """Format a JSON path as ``models.gan.epochs`` (list indices as ``[i]``)."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<top level>"
+
+
+def _schema_errors(cfg: Mapping[str, Any]) -> list[str]:
+    schema = _schema()
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema)
+    messages = []
+    for err in validator.iter_errors(cfg):
+        # descend into if/then and $ref branches to the most specific message
+        leaves = [err]
+        while leaves and leaves[0].context:
+            leaves = sorted(leaves[0].context, key=jsonschema.exceptions.relevance)
+        leaf = leaves[0]
+        path = key_path(leaf.absolute_path)
+        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+            allowed = sorted(leaf.schema.get("properties", {}))
+            extra = sorted(set(leaf.instance) - set(allowed))
+            messages.append(f"{path}: unknown key(s) {extra}; allowed keys: {allowed}")
+        elif leaf.validator in ("enum", "const"):
+            allowed = leaf.validator_value
+            messages.append(f"{path}: {leaf.instance!r} is not allowed; expected one of {allowed}"
+                            if leaf.validator == "enum"
+                            else f"{path}: {leaf.instance!r} is not allowed; expected {allowed!r}")
+        else:
+            messages.append(f"{path}: {leaf.message}")
+    return sorted(set(messages))
+
+
+def _has_nan(value: Any, path: list[Any], out: list[str]) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        out.append(f"{key_path(path)}: {value!r} is not a finite number")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _has_nan(v, [*path, k], out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _has_nan(v, [*path, i], out)
+
+
+def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
+    errors: list[str] = []
+    datasets = cfg.get("datasets", {})
+    for name, ds in datasets.items():
+        p = f"datasets.{name}"
+        kind = ds.get("kind")
+        fs = ds.get("fs")
+        if kind == "multisine":
+            if ds["fmin_hz"] >= ds["fmax_hz"]:
+                errors.append(f"{p}.fmin_hz: {ds['fmin_hz']} must be below {p}.fmax_hz "
+                              f"({ds['fmax_hz']})")
+            if ds["fmax_hz"] >= fs / 2:
+                errors.append(f"{p}.fmax_hz: {ds['fmax_hz']} Hz must be below Nyquist "
+                              f"(fs/2 = {fs / 2} Hz)")
+            if round(fs * ds["duration_s"]) < 8:
+                errors.append(f"{p}.duration_s: fs * duration_s = {fs * ds['duration_s']} "
+                              "samples; expected at least 8")
+        lp = ds.get("lowpass")
+        if lp and fs:
+            nyq = fs / 2
+            edges = ([("cutoff_hz", lp["cutoff_hz"])] if lp["design"] == "butter"
+                     else [("passband_hz", lp["passband_hz"]), ("stopband_hz", lp["stopband_hz"])])
+            for key, hz in edges:
+                if hz >= nyq:
+                    errors.append(f"{p}.lowpass.{key}: {hz} Hz must be below Nyquist "
+                                  f"(fs/2 = {nyq} Hz)")
+            if lp["design"] == "buttord" and lp["passband_hz"] >= lp["stopband_hz"]:
+                errors.append(f"{p}.lowpass.passband_hz: {lp['passband_hz']} must be below "
+                              f"stopband_hz ({lp['stopband_hz']})")
+    for name, model in cfg.get("models", {}).items():
+        p = f"models.{name}"
+        ds_name = model.get("dataset")
+        if ds_name not in datasets:
+            errors.append(f"{p}.dataset: {ds_name!r} is not a dataset in params; "
+                          f"expected one of {sorted(datasets)}")
+            continue
+        allowed = MODEL_DATASET_KINDS.get(model.get("kind"), ())
+        ds_kind = datasets[ds_name].get("kind")
+        if ds_kind not in allowed:
+            errors.append(f"{p}.dataset: model kind {model.get('kind')!r} cannot train on dataset "
+                          f"{ds_name!r} of kind {ds_kind!r}; expected a dataset of kind "
+                          f"{list(allowed)}")
+        if "warmup_epochs" in model and model["warmup_epochs"] > model["epochs"]:
+            errors.append(f"{p}.warmup_epochs: {model['warmup_epochs']} exceeds {p}.epochs "
+                          f"({model['epochs']})")
+    return errors
+
+
+def validate(cfg: Mapping[str, Any], source: str = "params") -> dict[str, Any]:
+    """Validate a merged configuration; return it unchanged as a plain dict.
+
+    Raises:
+        ConfigError: listing every problem as ``<source>: <key path>: <what was expected>``.
+    """
+    errors: list[str] = []
+    _has_nan(dict(cfg), [], errors)
+    errors += _schema_errors(cfg)
+    if not errors:
+        errors += _semantic_errors(cfg)
+    if errors:
+        lines = "\n  ".join(errors)
+        raise ConfigError(f"{source}: invalid parameters:\n  {lines}")
+    return dict(cfg)
+
+
+def load(paths: Iterable[str | Path] | None = None) -> dict[str, Any]:
+    """Read ``params.yaml`` (or the given files, later ones overriding earlier), then validate.
+
+    Raises:
+        ConfigError: see :func:`read_yaml` and :func:`validate`.
+    """
+    paths = [Path(p) for p in (paths or [DEFAULT_PARAMS])]
+    cfg: dict[str, Any] = {}
+    for path in paths:
+        cfg = deep_merge(cfg, read_yaml(path))
+    return validate(cfg, source=" + ".join(str(p) for p in paths))
+
+
+def get(cfg: Mapping[str, Any], dotted: str) -> Any:
+    """Look up ``a.b.c`` in nested mappings.
+
+    Raises:
+        ConfigError: a key on the path is missing.
+    """
+    node: Any = cfg
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise ConfigError(f"params: missing key {dotted!r}")
+        node = node[part]
+    return node
+
+
+def dataset_of(cfg: Mapping[str, Any], model: str) -> tuple[str, dict[str, Any]]:
+    """Return ``(dataset name, dataset params)`` that ``model`` is bound to.
+
+    Raises:
+        ConfigError: unknown model name.
+    """
+    if model not in cfg["models"]:
+        raise ConfigError(f"params: unknown model {model!r}; expected one of {sorted(cfg['models'])}")
+    name = cfg["models"][model]["dataset"]
+    return name, cfg["datasets"][name]
+
+
+def rule_param_keys(step: str, cfg: Mapping[str, Any], **wildcards: str) -> list[str]:
+    """The params keys a pipeline step reads: Snakemake reruns on them, DVC lists them.
+
+    ``step`` is one of ``generate``, ``manifest``, ``train``, ``evaluate``, ``report``.
+    """
+    if step in ("generate", "manifest"):
+        return ["seed", f"datasets.{wildcards['dataset']}"]
+    if step == "train":
+        ds, _ = dataset_of(cfg, wildcards["model"])
+        return ["seed", "training", f"models.{wildcards['model']}", f"datasets.{ds}"]
+    if step == "evaluate":
+        ds, _ = dataset_of(cfg, wildcards["model"])
+        return ["seed", "evaluation", f"models.{wildcards['model']}", f"datasets.{ds}"]
+    if step == "report":
+        return ["seed", "evaluation"]
+    raise ValueError(f"unknown step {step!r}")

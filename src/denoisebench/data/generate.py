@@ -1,0 +1,119 @@
+"""Shard planning and generation: one job per shard, gathered by the manifest.
+
+Shard ``i`` of split ``s`` of dataset ``d`` draws its random numbers from
+``SeedSequence(seed, spawn_key=(crc32(d), split index, i))``: any shard can be generated
+alone, in any order, on any machine, and the same params give byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import shards
+from .signals import GENERATORS, signal_shape
+
+SPLIT_SIZE_KEYS = {"train": "train_size", "validation": "validation_size"}
+
+
+def dataset_root(name: str, data_dir: str | Path = "data") -> Path:
+    """Folder of dataset ``name``."""
+    return Path(data_dir) / name
+
+
+def n_shards(params: Mapping[str, Any], split: str) -> int:
+    """Number of shards of ``split`` for a generated dataset."""
+    return max(1, math.ceil(int(params[SPLIT_SIZE_KEYS[split]]) / int(params["shard_rows"])))
+
+
+def shard_rows(params: Mapping[str, Any], split: str, index: int) -> tuple[int, int]:
+    """``(offset, rows)`` of shard ``index`` of ``split``.
+
+    Raises:
+        IndexError: ``index`` is outside ``0 .. n_shards - 1``.
+    """
+    total = int(params[SPLIT_SIZE_KEYS[split]])
+    per = int(params["shard_rows"])
+    if not 0 <= index < n_shards(params, split):
+        raise IndexError(f"shard {index} of split {split!r} does not exist; the split has "
+                         f"{n_shards(params, split)} shards")
+    offset = index * per
+    return offset, min(per, total - offset)
+
+
+def shard_seed(seed: int, dataset: str, split: str, index: int) -> np.random.SeedSequence:
+    """The SeedSequence of one shard (independent of every other shard)."""
+    key = (zlib.crc32(dataset.encode()), shards.SPLITS.index(split), index)
+    return np.random.SeedSequence(seed, spawn_key=key)
+
+
+def expected_shards(params: Mapping[str, Any], root: Path) -> list[Path]:
+    """Every shard file a generated dataset consists of (for Snakemake's gather rule)."""
+    fmt = params["format"]
+    return [shards.shard_path(root, split, kind, i, fmt)
+            for split in shards.SPLITS for i in range(n_shards(params, split))
+            for kind in shards.KINDS]
+
+
+def generate_shard(name: str, params: Mapping[str, Any], seed: int, split: str, index: int,
+                   root: Path) -> list[Path]:
+    """Generate shard ``index`` of ``split``: write its clean, noise and mixed files.
+
+    Each file is written to a temporary name and renamed (see
+    :func:`denoisebench.data.shards.atomic_write_bytes`). Returns the three paths.
+
+    Raises:
+        KeyError: the dataset kind has no generator.
+        IndexError: no such shard.
+    """
+    kind = params["kind"]
+    if kind not in GENERATORS:
+        raise KeyError(f"dataset kind {kind!r} cannot be generated; expected one of "
+                       f"{sorted(GENERATORS)}")
+    offset, rows = shard_rows(params, split, index)
+    rng = np.random.default_rng(shard_seed(seed, name, split, index))
+    clean, noise = GENERATORS[kind](params, rows, rng)
+    mixed = clean + noise
+    ids = np.arange(offset, offset + rows, dtype=np.int64)
+    meta = {"dataset": name, "split": split, "shard": index}
+    paths = []
+    for k, arr in (("clean", clean), ("noise", noise), ("mixed", mixed)):
+        path = shards.shard_path(root, split, k, index, params["format"])
+        shards.write_shard(path, ids, arr, {**meta, "kind": k})
+        paths.append(path)
+    return paths
+
+
+def build_manifest(name: str, params: Mapping[str, Any], seed: int, root: Path) -> Path:
+    """Hash every shard of a generated dataset and write ``root/manifest.json`` atomically.
+
+    Raises:
+        ShardError: a shard is missing or its kinds disagree in rows.
+    """
+    fmt = params["format"]
+    splits: dict[str, Any] = {}
+    for split in shards.SPLITS:
+        entries = []
+        for i in range(n_shards(params, split)):
+            offset, _ = shard_rows(params, split, i)
+            entries.append(shards.shard_entry(root, split, i, offset, fmt))
+        splits[split] = {"rows": sum(e["rows"] for e in entries), "shards": entries}
+    manifest = {
+        "version": shards.MANIFEST_VERSION,
+        "dataset": name,
+        "kind": params["kind"],
+        "format": fmt,
+        "shape": list(signal_shape(params)),
+        "dtype": shards.DTYPE,
+        "fs": params.get("fs"),
+        "missing_targets": bool(params.get("missing_fraction", 0) > 0),
+        "seed": seed,
+        "params": dict(params),
+        "splits": splits,
+    }
+    return shards.write_manifest(root, manifest)

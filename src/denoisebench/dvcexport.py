@@ -1,0 +1,126 @@
+"""Generate ``dvc.yaml`` from the Snakemake graph, and bring Snakemake in line after DVC.
+
+One DVC stage per Snakemake job of the full graph (``--forceall``) on the default params:
+the same shell command, the job's inputs as ``deps``, its outputs as ``outs`` (metrics JSON
+as ``metrics``, the training history as ``plots``), and the params keys the rule declares
+(``params.keys``) as the stage's ``params``. Commands never embed param values: the step reads
+params.yaml itself, so ``dvc exp run -S key=value`` needs no regenerated dvc.yaml.
+
+This uses Snakemake's internal DAG API (REFERENCE.md: tested with 9.27.1, which
+pyproject.toml pins); :func:`export` is small so that a Snakemake upgrade stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HEADER = ("# Generated from the Snakemake graph by `denoisebench export-dvc`: do not edit.\n"
+          "# tests/test_dvc.py fails when this file is stale.\n")
+
+
+def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        OutputSettings,
+        Quietness,
+        ResourceSettings,
+    )
+
+    env = os.environ.pop("DENOISEBENCH_PARAMS", None)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), SnakemakeApi(
+            OutputSettings(quiet={Quietness.ALL})
+        ) as api:
+            wf = api.workflow(
+                resource_settings=ResourceSettings(cores=1),
+                config_settings=ConfigSettings(),
+                snakefile=snakefile.resolve(),
+                workdir=workdir.resolve(),
+            )
+            wf.dag(dag_settings=DAGSettings(forceall=True))
+            workflow = wf._workflow
+            workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True,
+                                  nolock=True)
+            workflow._build_dag()
+            return sorted(workflow.dag.jobs, key=lambda j: (j.rule.name, str(j.output)))
+    finally:
+        if env is not None:
+            os.environ["DENOISEBENCH_PARAMS"] = env
+
+
+def stage_name(job: Any) -> str:
+    """``rule@wildcard-values`` (e.g. ``generate_shard@multisine-train-00000-.parquet``)."""
+    wc = job.wildcards_dict
+    if not wc:
+        return job.rule.name
+    return f"{job.rule.name}@{'-'.join(str(v).lstrip('.') for v in wc.values())}"
+
+
+def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> str:
+    """The text of ``dvc.yaml`` for the workflow in ``workdir`` (default params)."""
+    stages: dict[str, Any] = {}
+    plots: list[Any] = []
+    for job in _jobs(snakefile, workdir):
+        if job.rule.name == "all":
+            continue
+        outs: list[Any] = []
+        metrics: list[Any] = []
+        for f in job.output:
+            path = str(f)
+            if path.startswith("metrics/") and path.endswith(".json"):
+                metrics.append({path: {"cache": False}})
+            elif path.endswith("history.csv"):
+                outs.append({path: {"cache": False}})
+                plots.append({path: {"x": "epoch", "y": ["l1", "val_l1"]}})
+            else:
+                outs.append(path)
+        stage: dict[str, Any] = {"cmd": job.shellcmd.strip()}
+        if job.input:
+            stage["deps"] = sorted({str(f) for f in job.input})
+        keys = list(job.params.get("param_keys", []))
+        if keys:
+            stage["params"] = keys
+        stage["outs"] = outs
+        if metrics:
+            stage["metrics"] = metrics
+        stages[stage_name(job)] = stage
+    doc: dict[str, Any] = {"stages": stages}
+    if plots:
+        doc["plots"] = plots
+    return HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
+
+
+def sync_snakemake(workdir: Path = Path("."), dry_run: bool = False) -> int:
+    """After ``dvc checkout`` / ``dvc exp apply``: mark Snakemake's outputs as up to date.
+
+    DVC restores files without their modification times, so Snakemake would rerun everything.
+    When ``dvc status`` reports nothing changed (the restored files are exactly what dvc.lock
+    records), ``snakemake --touch --forceall`` brings Snakemake's view in line. Returns the
+    exit code; refuses (code 1) when the workspace differs from dvc.lock.
+    """
+    status = subprocess.run(["dvc", "status", "--json"], cwd=workdir, capture_output=True,
+                            text=True)
+    if status.returncode != 0:
+        print(f"error: `dvc status` failed: {status.stderr.strip()}", file=sys.stderr)
+        return 2
+    changed = json.loads(status.stdout or "{}")
+    if changed:
+        print("error: the workspace differs from dvc.lock; run `dvc checkout` (or `dvc repro`) "
+              f"first. Changed stages: {', '.join(sorted(changed))}", file=sys.stderr)
+        return 1
+    cmd = ["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", "all"]
+    if dry_run:
+        print(" ".join(cmd))
+        return 0
+    return subprocess.run(cmd, cwd=workdir).returncode

@@ -1,0 +1,42 @@
+# One job per shard (clean, noise, mixed of one row range), gathered by the manifest.
+
+
+rule generate_shard:
+    output:
+        clean="data/{dataset}/{split}/clean/part-{shard}{ext}",
+        noise="data/{dataset}/{split}/noise/part-{shard}{ext}",
+        mixed="data/{dataset}/{split}/mixed/part-{shard}{ext}",
+    wildcard_constraints:
+        split="train|validation",
+        shard=r"\d{5}",
+        ext=r"\.parquet|\.npy",
+    params:
+        param_keys=lambda w: param_keys("generate", dataset=w.dataset),
+        param_values=lambda w: param_values("generate", dataset=w.dataset),
+    log:
+        "logs/generate/{dataset}/{split}-{shard}{ext}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "denoisebench generate --dataset {wildcards.dataset} --split {wildcards.split} "
+        "--shard {wildcards.shard} > {log} 2>&1"
+
+
+rule manifest:
+    input:
+        dataset_shards,
+    output:
+        "data/{dataset}/manifest.json",
+    params:
+        param_keys=lambda w: param_keys("manifest", dataset=w.dataset),
+        param_values=lambda w: param_values("manifest", dataset=w.dataset),
+    log:
+        "logs/manifest/{dataset}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "denoisebench manifest --dataset {wildcards.dataset} > {log} 2>&1"

@@ -1,0 +1,22 @@
+# Train one model on its dataset's shards (streams through tf.data; resumes after a kill).
+
+
+rule train:
+    input:
+        model_dataset_manifest,
+    output:
+        model="models/{model}/model.keras",
+        metadata="models/{model}/metadata.json",
+        history="models/{model}/history.csv",
+        dvclive=directory("models/{model}/dvclive"),
+    params:
+        param_keys=lambda w: param_keys("train", model=w.model),
+        param_values=lambda w: param_values("train", model=w.model),
+    log:
+        "logs/train/{model}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    shell:
+        "denoisebench train --model {wildcards.model} --threads {threads} > {log} 2>&1"
