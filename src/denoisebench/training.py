@@ -165,7 +165,7 @@ def train(
              mp["epochs"], batch, " (resuming)" if resuming else "")
     t0 = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
-                        steps_per_epoch=steps, callbacks=callbacks, verbose=0)
+                        callbacks=callbacks, shuffle=False, verbose=0)
     seconds = time.perf_counter() - t0
     denoiser = getattr(model, "generator", model)
     val_l1 = [float(v) for v in history.history.get("val_l1", [])]

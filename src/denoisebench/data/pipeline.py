@@ -77,7 +77,10 @@ def stream(
     ds = tf.data.Dataset.from_generator(records, output_signature=spec).unbatch()
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size)
+    # known cardinality: Keras sizes its epochs without running out of data once
+    ds = ds.apply(tf.data.experimental.assert_cardinality(steps(reader, split, batch_size)))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def steps(reader: DatasetReader, split: str, batch_size: int) -> int:
