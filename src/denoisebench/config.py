@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "params.schema.yaml"
+SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
 DEFAULT_PARAMS = Path("params.yaml")
 
 #: model kind -> dataset kinds it can be trained on
@@ -33,8 +33,15 @@ class ConfigError(ValueError):
     """A params file is missing, unreadable or invalid; the message names file and key path."""
 
 
+def schema_path() -> Path:
+    """The project's schema: ``workflow/schemas/params.schema.yaml`` below the working
+    directory (steps run in the project root), else beside the package's source tree."""
+    local = SCHEMA_RELPATH
+    return local if local.exists() else PROJECT_ROOT / SCHEMA_RELPATH
+
+
 def _schema() -> dict[str, Any]:
-    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+    with open(schema_path(), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
@@ -133,6 +140,11 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
             if round(fs * ds["duration_s"]) < 8:
                 errors.append(f"{p}.duration_s: fs * duration_s = {fs * ds['duration_s']} "
                               "samples; expected at least 8")
+        for split in ("train", "validation"):
+            size, shards = ds.get(f"{split}_size"), ds.get(f"{split}_shards")
+            if isinstance(size, int) and isinstance(shards, int) and shards > size:
+                errors.append(f"{p}.{split}_shards: {shards} shards for {size} examples; "
+                              f"expected at most {p}.{split}_size shards")
         lp = ds.get("lowpass")
         if lp and fs:
             nyq = fs / 2

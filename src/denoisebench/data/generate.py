@@ -19,6 +19,7 @@ from . import shards
 from .signals import GENERATORS, signal_shape
 
 SPLIT_SIZE_KEYS = {"train": "train_size", "validation": "validation_size"}
+SPLIT_SHARD_KEYS = {"train": "train_shards", "validation": "validation_shards"}
 
 
 def dataset_root(name: str, data_dir: str | Path = "data") -> Path:
@@ -27,8 +28,9 @@ def dataset_root(name: str, data_dir: str | Path = "data") -> Path:
 
 
 def n_shards(params: Mapping[str, Any], split: str) -> int:
-    """Number of shards of ``split`` for a generated dataset."""
-    return max(1, math.ceil(int(params[SPLIT_SIZE_KEYS[split]]) / int(params["shard_rows"])))
+    """Number of shards of ``split`` (a parameter, so the graph's shape does not change with the
+    dataset's size: ``dvc exp run -S datasets.<name>.train_size=...`` needs no new dvc.yaml)."""
+    return int(params[SPLIT_SHARD_KEYS[split]])
 
 
 def shard_rows(params: Mapping[str, Any], split: str, index: int) -> tuple[int, int]:
@@ -38,11 +40,11 @@ def shard_rows(params: Mapping[str, Any], split: str, index: int) -> tuple[int, 
         IndexError: ``index`` is outside ``0 .. n_shards - 1``.
     """
     total = int(params[SPLIT_SIZE_KEYS[split]])
-    per = int(params["shard_rows"])
+    per = math.ceil(total / n_shards(params, split))
     if not 0 <= index < n_shards(params, split):
         raise IndexError(f"shard {index} of split {split!r} does not exist; the split has "
                          f"{n_shards(params, split)} shards")
-    offset = index * per
+    offset = min(index * per, total)
     return offset, min(per, total - offset)
 
 
