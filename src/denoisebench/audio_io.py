@@ -231,6 +231,9 @@ def _write_wav(tmp: Path, like: SignalFile, data: list[np.ndarray]) -> None:
 # --- NPY ------------------------------------------------------------------------------------
 
 def _load_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":
+            raise SignalFileError(f"{path}: not an NPY file (no NPY header)")
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

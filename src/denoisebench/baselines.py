@@ -63,7 +63,9 @@ def design_lowpass(spec: Mapping[str, Any], fs: float) -> Lowpass:
     return Lowpass(sos, order, cutoff, fs, info)
 
 
-def run_baselines(dataset: Mapping[str, Any], mixed: np.ndarray) -> dict[str, tuple[np.ndarray, dict]]:
+def run_baselines(
+    dataset: Mapping[str, Any], mixed: np.ndarray
+) -> dict[str, tuple[np.ndarray, dict]]:
     """Every classical baseline of a 1-D dataset on ``mixed`` ``(batch, time)``.
 
     Returns ``{name: (estimate (batch, time), settings)}``; the lowpass is always first.

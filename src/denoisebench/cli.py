@@ -22,7 +22,7 @@ from . import config as cfgmod
 def _load(args: argparse.Namespace) -> dict[str, Any]:
     """Params from ``--params`` files, else ``$DENOISEBENCH_PARAMS`` (set by the Snakefile when
     it runs with overlays), else params.yaml; validated before any work."""
-    env = os.environ.get("DENOISEBENCH_PARAMS")
+    env = os.environ.get(cfgmod.PARAMS_ENV)
     return cfgmod.load(args.params or [env or cfgmod.DEFAULT_PARAMS])
 
 
@@ -112,6 +112,19 @@ def _dataset(cfg: dict[str, Any], name: str) -> dict[str, Any]:
     return cfg["datasets"][name]
 
 
+def redirect_output(path: Path) -> None:
+    """Point this process's stdout and stderr (file descriptors 1 and 2, so native libraries'
+    output too) at ``path``, truncated; the folder is created (DVC, unlike Snakemake, does not
+    create log folders)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``denoisebench`` argument parser (one subcommand per pipeline step)."""
     parser = argparse.ArgumentParser(
@@ -125,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
         p.add_argument("--params", action="append", metavar="FILE",
                        help="params file(s), later ones override (default: params.yaml)")
+        p.add_argument("--log", metavar="FILE",
+                       help="send all output (also TensorFlow's) to FILE, creating its folder")
         p.set_defaults(func=func)
         return p
 
@@ -163,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", default=".")
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(func=cmd_sync)
+    from .denoise import add_denoise_parser
+
+    add_denoise_parser(sub)
     return parser
 
 
@@ -171,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data.shards import DataIntegrityError
 
     args = build_parser().parse_args(argv)
+    if getattr(args, "log", None):
+        redirect_output(Path(args.log))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")

@@ -206,6 +206,35 @@ def load(paths: Iterable[str | Path] | None = None) -> dict[str, Any]:
     return validate(cfg, source=" + ".join(str(p) for p in paths))
 
 
+PARAMS_ENV = "DENOISEBENCH_PARAMS"
+
+
+def hand_over(cfg: Mapping[str, Any], base: str | Path = DEFAULT_PARAMS,
+              folder: str | Path = ".denoisebench") -> Path | None:
+    """Make the steps of this workflow run see ``cfg`` (Snakemake's merged configuration).
+
+    When ``cfg`` equals ``base`` (plain ``snakemake``), ``$DENOISEBENCH_PARAMS`` is unset and
+    steps read params.yaml. Under ``--configfile``/``--config`` overlays, the merged
+    configuration is written once to ``folder/params-<hash>.yaml`` (atomically) and named in
+    ``$DENOISEBENCH_PARAMS``, which child processes (and cluster jobs, which re-read the
+    Snakefile) inherit. Returns that file, or None.
+    """
+    import hashlib
+    import os
+
+    from .data.shards import atomic_write_text
+
+    if dict(cfg) == read_yaml(base):
+        os.environ.pop(PARAMS_ENV, None)
+        return None
+    text = yaml.safe_dump(dict(cfg), sort_keys=True)
+    path = Path(folder) / f"params-{hashlib.sha256(text.encode()).hexdigest()[:12]}.yaml"
+    if not path.exists():
+        atomic_write_text(path, text)
+    os.environ[PARAMS_ENV] = str(path)
+    return path
+
+
 def get(cfg: Mapping[str, Any], dotted: str) -> Any:
     """Look up ``a.b.c`` in nested mappings.
 
@@ -227,7 +256,8 @@ def dataset_of(cfg: Mapping[str, Any], model: str) -> tuple[str, dict[str, Any]]
         ConfigError: unknown model name.
     """
     if model not in cfg["models"]:
-        raise ConfigError(f"params: unknown model {model!r}; expected one of {sorted(cfg['models'])}")
+        raise ConfigError(f"params: unknown model {model!r}; expected one of "
+                          f"{sorted(cfg['models'])}")
     name = cfg["models"][model]["dataset"]
     return name, cfg["datasets"][name]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -38,6 +39,9 @@ def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
     )
 
     env = os.environ.pop("DENOISEBENCH_PARAMS", None)
+    quiet = logging.getLogger("snakemake.logging")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
     try:
         with contextlib.redirect_stderr(io.StringIO()), SnakemakeApi(
             OutputSettings(quiet={Quietness.ALL})
@@ -55,16 +59,18 @@ def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
             workflow._build_dag()
             return sorted(workflow.dag.jobs, key=lambda j: (j.rule.name, str(j.output)))
     finally:
+        quiet.setLevel(level)
         if env is not None:
             os.environ["DENOISEBENCH_PARAMS"] = env
 
 
 def stage_name(job: Any) -> str:
-    """``rule@wildcard-values`` (e.g. ``generate_shard@multisine-train-00000-.parquet``)."""
+    """``rule-wildcard-values`` (e.g. ``generate_shard-multisine-train-00000-parquet``; DVC
+    reserves ``@`` for its own ``foreach`` stages)."""
     wc = job.wildcards_dict
     if not wc:
         return job.rule.name
-    return f"{job.rule.name}@{'-'.join(str(v).lstrip('.') for v in wc.values())}"
+    return f"{job.rule.name}-{'-'.join(str(v).lstrip('.') for v in wc.values())}"
 
 
 def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> str:
@@ -98,7 +104,7 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
     doc: dict[str, Any] = {"stages": stages}
     if plots:
         doc["plots"] = plots
-    return HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
+    return HEADER + yaml.safe_dump(doc, sort_keys=False, width=1000)
 
 
 def sync_snakemake(workdir: Path = Path("."), dry_run: bool = False) -> int:

@@ -33,7 +33,9 @@ def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(num, EPS) / np.maximum(den, EPS))
 
 
-def per_example(clean: np.ndarray, mixed: np.ndarray, estimate: np.ndarray) -> dict[str, np.ndarray]:
+def per_example(
+    clean: np.ndarray, mixed: np.ndarray, estimate: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per-example metrics (see module doc) plus the energies the aggregates need.
 
     Args:

@@ -1,9 +1,4 @@
 # Validation, shared helpers and the overlay-params hand-over for every rule.
-import hashlib
-import os
-from pathlib import Path
-
-import yaml
 from snakemake.utils import validate
 
 from denoisebench import config as dbconfig
@@ -13,19 +8,10 @@ from denoisebench.data import generate as dbgen
 validate(config, "../schemas/params.schema.yaml")
 dbconfig.validate(config, source="snakemake config")
 
-# Steps read params.yaml. When Snakemake runs with --configfile/--config overlays, the merged
-# configuration is written once and handed to every step through DENOISEBENCH_PARAMS, so the
-# shell commands stay identical to dvc.yaml's and rerun triggers follow the params values.
-if config != dbconfig.read_yaml("params.yaml"):
-    _text = yaml.safe_dump(dict(config), sort_keys=True)
-    _merged = Path(".denoisebench") / f"params-{hashlib.sha256(_text.encode()).hexdigest()[:12]}.yaml"
-    if not _merged.exists():
-        from denoisebench.data.shards import atomic_write_text
-
-        atomic_write_text(_merged, _text)
-    os.environ["DENOISEBENCH_PARAMS"] = str(_merged)
-else:
-    os.environ.pop("DENOISEBENCH_PARAMS", None)
+# Steps read params.yaml; under --configfile/--config overlays the merged configuration is
+# handed to every step instead (see denoisebench.config.hand_over), so the shell commands stay
+# identical to dvc.yaml's and rerun triggers follow the params values.
+dbconfig.hand_over(config)
 
 
 def param_keys(step, **wildcards):

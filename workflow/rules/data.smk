@@ -13,6 +13,8 @@ rule generate_shard:
     params:
         param_keys=lambda w: param_keys("generate", dataset=w.dataset),
         param_values=lambda w: param_values("generate", dataset=w.dataset),
+    conda:
+        "../../environment.yml"
     log:
         "logs/generate/{dataset}/{split}-{shard}{ext}.log",
     threads: 1
@@ -21,7 +23,7 @@ rule generate_shard:
         runtime=30,
     shell:
         "denoisebench generate --dataset {wildcards.dataset} --split {wildcards.split} "
-        "--shard {wildcards.shard} > {log} 2>&1"
+        "--shard {wildcards.shard} --log {log}"
 
 
 rule manifest:
@@ -32,6 +34,8 @@ rule manifest:
     params:
         param_keys=lambda w: param_keys("manifest", dataset=w.dataset),
         param_values=lambda w: param_values("manifest", dataset=w.dataset),
+    conda:
+        "../../environment.yml"
     log:
         "logs/manifest/{dataset}.log",
     threads: 1
@@ -39,4 +43,4 @@ rule manifest:
         mem_mb=1000,
         runtime=30,
     shell:
-        "denoisebench manifest --dataset {wildcards.dataset} > {log} 2>&1"
+        "denoisebench manifest --dataset {wildcards.dataset} --log {log}"

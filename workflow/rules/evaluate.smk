@@ -13,6 +13,8 @@ rule evaluate:
     params:
         param_keys=lambda w: param_keys("evaluate", model=w.model),
         param_values=lambda w: param_values("evaluate", model=w.model),
+    conda:
+        "../../environment.yml"
     log:
         "logs/evaluate/{model}.log",
     threads: 1
@@ -20,4 +22,4 @@ rule evaluate:
         mem_mb=2000,
         runtime=60,
     shell:
-        "denoisebench evaluate --model {wildcards.model} --threads {threads} > {log} 2>&1"
+        "denoisebench evaluate --model {wildcards.model} --threads {threads} --log {log}"

@@ -12,6 +12,8 @@ rule report:
     params:
         param_keys=param_keys("report"),
         param_values=param_values("report"),
+    conda:
+        "../../environment.yml"
     log:
         "logs/report.log",
     threads: 1
@@ -19,4 +21,4 @@ rule report:
         mem_mb=2000,
         runtime=30,
     shell:
-        "denoisebench report > {log} 2>&1"
+        "denoisebench report --log {log}"

@@ -12,6 +12,8 @@ rule train:
     params:
         param_keys=lambda w: param_keys("train", model=w.model),
         param_values=lambda w: param_values("train", model=w.model),
+    conda:
+        "../../environment.yml"
     log:
         "logs/train/{model}.log",
     threads: 2
@@ -19,4 +21,4 @@ rule train:
         mem_mb=4000,
         runtime=240,
     shell:
-        "denoisebench train --model {wildcards.model} --threads {threads} > {log} 2>&1"
+        "denoisebench train --model {wildcards.model} --threads {threads} --log {log}"

@@ -191,7 +191,8 @@ def shard_entry(root: Path, split: str, index: int, offset: int, fmt: str,
             raise ShardError(f"{path}: missing shard (expected by the manifest)")
         _, arr = read_shard_unchecked(path)
         if rows is not None and arr.shape[0] != rows:
-            raise ShardError(f"{path}: {arr.shape[0]} rows; the other kinds of this shard have {rows}")
+            raise ShardError(f"{path}: {arr.shape[0]} rows; the other kinds of this shard "
+                             f"have {rows}")
         rows = arr.shape[0]
         files[kind] = {
             "path": path.relative_to(root).as_posix(),

@@ -125,8 +125,8 @@ class DenoisingGAN(keras.Model):
             g_loss = self.l1_weight * l1 + self.adversarial_weight * g_adv * gate
         g_vars = self.generator.trainable_variables
         d_vars = self.discriminator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
+        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
         self.l1_tracker.update_state(l1)
         self.adv_tracker.update_state(g_adv)
         self.d_tracker.update_state(d_loss)
