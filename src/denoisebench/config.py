@@ -22,11 +22,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
 DEFAULT_PARAMS = Path("params.yaml")
 
-#: model kind -> dataset kinds it can be trained on
-MODEL_DATASET_KINDS: dict[str, tuple[str, ...]] = {
-    "gan": ("multisine", "folder"),
-    "gan_l1": ("multisine", "folder"),
-}
 
 
 class ConfigError(ValueError):
@@ -164,7 +159,9 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
             errors.append(f"{p}.dataset: {ds_name!r} is not a dataset in params; "
                           f"expected one of {sorted(datasets)}")
             continue
-        allowed = MODEL_DATASET_KINDS.get(model.get("kind"), ())
+        from .models import REGISTRY
+
+        allowed = REGISTRY[model["kind"]].dataset_kinds if model.get("kind") in REGISTRY else ()
         ds_kind = datasets[ds_name].get("kind")
         if ds_kind not in allowed:
             errors.append(f"{p}.dataset: model kind {model.get('kind')!r} cannot train on dataset "

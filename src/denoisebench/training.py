@@ -3,8 +3,8 @@
 Keras callbacks do the bookkeeping: ``BackupAndRestore`` (an interrupted run resumes at the
 last finished epoch), ``EarlyStopping`` on validation L1 with the best weights restored,
 ``CSVLogger`` (``history.csv``) and dvclive's ``DVCLiveCallback`` for the training curves.
-Learning rates are halved every ``lr_halving_epochs`` epochs (seed 004) by a staircase
-``ExponentialDecay`` schedule.
+The model, its loss and optimiser come from the model kind's recipe in
+:mod:`denoisebench.models` (one module per family).
 """
 
 from __future__ import annotations
@@ -27,27 +27,6 @@ from .data.shards import DatasetReader
 log = logging.getLogger(__name__)
 
 
-def halving_schedule(lr: float, halving_epochs: int, steps_per_epoch: int) -> Any:
-    """Learning rate ``lr`` halved every ``halving_epochs`` epochs (staircase)."""
-    import keras
-
-    return keras.optimizers.schedules.ExponentialDecay(
-        lr, decay_steps=max(1, halving_epochs * steps_per_epoch), decay_rate=0.5, staircase=True
-    )
-
-
-def _adversarial_warmup(warmup_epochs: int) -> Any:
-    import keras
-
-    class AdversarialWarmup(keras.callbacks.Callback):
-        """L1-only epochs first (seed 004's warm-up), then the adversarial terms switch on."""
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.model.adversarial_on.assign(1.0 if epoch >= warmup_epochs else 0.0)
-
-    return AdversarialWarmup()
-
-
 def _epoch_logger(name: str, epochs: int) -> Any:
     import keras
 
@@ -63,37 +42,6 @@ def _epoch_logger(name: str, epochs: int) -> Any:
             log.info("%s epoch %d/%d (%.1f s): %s", name, epoch + 1, epochs, dt, vals)
 
     return EpochLog()
-
-
-def compile_model(kind: str, mp: Mapping[str, Any], length: int, steps_per_epoch: int,
-                  jit_compile: bool) -> Any:
-    """Build and compile the model of ``kind`` with the optimiser settings of ``mp``."""
-    import keras
-
-    if kind == "gan":
-        model = models.build(
-            "gan", length=length, adversarial_weight=mp["adversarial_weight"],
-            l1_weight=mp["l1_weight"], discriminator_weight=mp["discriminator_weight"],
-        )
-        model.compile(
-            g_optimizer=keras.optimizers.Adam(
-                halving_schedule(mp["generator_lr"], mp["lr_halving_epochs"], steps_per_epoch)),
-            d_optimizer=keras.optimizers.Adam(
-                halving_schedule(mp["discriminator_lr"], mp["lr_halving_epochs"], steps_per_epoch)),
-            jit_compile=jit_compile,
-        )
-        return model
-    if kind == "gan_l1":
-        model = models.build("gan_l1", length=length)
-        model.compile(
-            optimizer=keras.optimizers.Adam(
-                halving_schedule(mp["generator_lr"], mp["lr_halving_epochs"], steps_per_epoch)),
-            loss="mae",
-            metrics=[keras.metrics.MeanAbsoluteError(name="l1")],
-            jit_compile=jit_compile,
-        )
-        return model
-    raise KeyError(f"no training recipe for model kind {kind!r}")
 
 
 def train(
@@ -128,15 +76,18 @@ def train(
     tcfg = cfg.get("training", {})
     strategy = tfsetup.configure(threads, cfg["seed"], tcfg.get("deterministic", True),
                                  tcfg.get("mixed_precision", False))
+    spec = models.spec(mp["kind"])
     reader = DatasetReader(dataset_root(ds_name, data_dir))
-    length = reader.shape[0]
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
     train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
-                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"])
-    val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False)
+                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
+                               transform=spec.transform)
+    val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False,
+                             transform=spec.transform)
     with strategy.scope():
-        model = compile_model(mp["kind"], mp, length, steps, bool(tcfg.get("jit_compile", False)))
+        model, recipe_callbacks = spec.recipe(mp, reader.shape, steps,
+                                              bool(tcfg.get("jit_compile", False)))
 
     # Logs live beside the backup while training (Snakemake deletes declared outputs before a
     # rerun, which would lose a resumed run's history); they are copied into place at the end.
@@ -154,8 +105,7 @@ def train(
         DVCLiveCallback(live=Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False,
                                   resume=resuming, report=None)),
     ]
-    if mp["kind"] == "gan":
-        callbacks.insert(0, _adversarial_warmup(int(mp["warmup_epochs"])))
+    callbacks[:0] = recipe_callbacks
     if on_epoch is not None:
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: on_epoch(e)))
     # last, so that the logs of an epoch are written before its backup
@@ -175,13 +125,13 @@ def train(
         "kind": mp["kind"],
         "dataset": ds_name,
         "fs": reader.fs,
-        "window": length,
+        "window": reader.shape[0],
         "input_shape": list(reader.shape),
-        "model_input_shape": [*reader.shape, 1],
-        "scaling": {"kind": "none"},
+        "model_input_shape": list(spec.model_input_shape(reader.shape)),
+        "scaling": dict(spec.scaling),
         "trainable_params": models.count_trainable(model),
-        "seed_params": models.REGISTRY[mp["kind"]].seed_params,
-        "source": models.REGISTRY[mp["kind"]].source,
+        "seed_params": spec.seed_params,
+        "source": spec.source,
         "train_examples": reader.rows("train"),
         "epochs_this_run": epochs_run,
         "best_val_l1": float(np.min(val_l1)) if val_l1 else None,

@@ -19,8 +19,7 @@ from .shards import DatasetReader
 Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(rows, *shape)`` -> ``(rows, *shape, 1)``: the channels-last layout of the models."""
+def _add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mixed[..., None], clean[..., None]
 
 
@@ -32,7 +31,7 @@ def stream(
     shuffle: bool = True,
     shuffle_buffer: int = 4096,
     seed: int = 0,
-    transform: Transform = add_channel,
+    transform: Transform = _add_channel,
     kinds: Sequence[str] = ("mixed", "clean"),
     chunk: int = 2048,
 ) -> Any:

@@ -1,61 +1,104 @@
-"""Model registry: ``build(kind)`` returns the untrained Keras model of that seed architecture.
+"""Model registry: one :class:`ModelSpec` per model *kind* (the ``kind`` of ``models.<name>``).
 
-Each family lives in its own module; :data:`REGISTRY` maps a model *kind* (the ``kind`` key of
-``models.<name>`` in params.yaml) to its builder and to the seed's trainable-parameter count,
-which the tests assert. GAN kinds return a :class:`~denoisebench.models.gan.DenoisingGAN`
-exposing ``.generator`` and ``.discriminator``.
+Each family lives in its own module and provides, besides the architecture, its training
+recipe (loss, optimiser, callbacks), the datasets it can train on, and how examples are
+presented to it (``transform`` for training batches, ``scaling`` for inference, the model's
+input shape). ``build(kind)`` returns the untrained Keras model; GAN kinds return a
+:class:`~denoisebench.models.gan.DenoisingGAN` exposing ``.generator`` and ``.discriminator``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+#: (mp, example shape, steps per epoch, jit_compile) -> (compiled model, extra callbacks)
+Recipe = Callable[[Mapping[str, Any], Sequence[int], int, bool], tuple[Any, list[Any]]]
+Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, *shape)`` -> ``(rows, *shape, 1)``: the channels-last layout of the models."""
+    return mixed[..., None], clean[..., None]
+
+
+def channel_last_shape(shape: Sequence[int]) -> list[int]:
+    """Model input shape for examples of ``shape``: one trailing channel axis."""
+    return [*shape, 1]
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one model kind and what the seed reports for it."""
+    """How to build, train and feed one model kind, and what its seed reports."""
 
     builder: Callable[..., Any]
+    recipe: Recipe
     seed_params: int | None  # trainable parameters as the seed reports them (None: no figure)
-    source: str
+    source: str  # which seed / paper the architecture comes from
+    dataset_kinds: tuple[str, ...]  # dataset kinds it can be trained on
+    transform: Transform = add_channel  # numpy (mixed, clean) batch -> (inputs, targets)
+    scaling: Mapping[str, Any] = field(default_factory=lambda: {"kind": "none"})
+    model_input_shape: Callable[[Sequence[int]], list[int]] = channel_last_shape
 
 
-def _gan(length: int = 256, **kw: Any) -> Any:
-    from .gan import build_gan
+def lazy(module: str, name: str) -> Callable[..., Any]:
+    """``module.name`` imported on first call: the registry (read when params are validated,
+    e.g. while Snakemake parses the workflow) must not import Keras/TensorFlow."""
 
-    return build_gan(length, **kw)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        import importlib
 
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(*args, **kwargs)
 
-def _generator(length: int = 256, **_: Any) -> Any:
-    from .gan import build_generator
-
-    return build_generator(length)
+    call.__name__ = name
+    call.__doc__ = f"Lazy {module}.{name}"
+    return call
 
 
 REGISTRY: dict[str, ModelSpec] = {
-    "gan": ModelSpec(_gan, 282_177, "seed 004 (GAN denoiser, generator)"),
-    "gan_l1": ModelSpec(_generator, 282_177, "seed 004 generator, L1 only (ablation)"),
+    "gan": ModelSpec(lazy("gan", "build_gan"), lazy("gan", "recipe_gan"), 282_177,
+                     "seed 004 (GAN-trained 1-D conv autoencoder, generator)",
+                     ("multisine", "folder")),
+    "gan_l1": ModelSpec(lazy("gan", "build_generator"), lazy("gan", "recipe_l1"), 282_177,
+                        "seed 004 generator trained on L1 alone (ablation)",
+                        ("multisine", "folder")),
 }
+
+
+def spec(kind: str) -> ModelSpec:
+    """The :class:`ModelSpec` of ``kind``.
+
+    Raises:
+        KeyError: unknown kind; the message lists the known ones.
+    """
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise KeyError(f"unknown model kind {kind!r}; expected one of {sorted(REGISTRY)}") from None
 
 
 def build(kind: str, **kwargs: Any) -> Any:
     """Build the untrained model of ``kind`` (see :data:`REGISTRY`).
 
     Raises:
-        KeyError: unknown kind; the message lists the known ones.
+        KeyError: unknown kind.
     """
-    try:
-        spec = REGISTRY[kind]
-    except KeyError:
-        raise KeyError(f"unknown model kind {kind!r}; expected one of {sorted(REGISTRY)}") from None
-    return spec.builder(**kwargs)
+    return spec(kind).builder(**kwargs)
 
 
 def count_trainable(model: Any) -> int:
     """Trainable parameters of a Keras model (the denoiser only, for a GAN: its generator)."""
-    import numpy as np
-
     target = getattr(model, "generator", model)
     return int(sum(np.prod(w.shape) for w in target.trainable_weights))
+
+
+def halving_schedule(lr: float, halving_epochs: int, steps_per_epoch: int) -> Any:
+    """Learning rate ``lr`` halved every ``halving_epochs`` epochs (staircase; seed 004)."""
+    import keras
+
+    return keras.optimizers.schedules.ExponentialDecay(
+        lr, decay_steps=max(1, halving_epochs * steps_per_epoch), decay_rate=0.5, staircase=True
+    )

@@ -14,6 +14,7 @@ discriminator lr 1e-4, both halved every 50 epochs; batch 50; optional L1-only w
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
@@ -64,7 +65,7 @@ class DenoisingGAN(keras.Model):
     ``fit`` takes ``(mixed, clean)`` batches of shape ``(batch, time, 1)``. Metrics: ``l1``
     (generator reconstruction L1, also on validation as ``val_l1``), ``g_adv``, ``d_loss``.
     The adversarial terms are gated by :attr:`adversarial_on` (0 during the L1-only warm-up,
-    set by :class:`denoisebench.training.AdversarialWarmup`). Only :attr:`generator` is
+    set by :class:`AdversarialWarmup`). Only :attr:`generator` is
     needed at inference; ``call`` runs it.
     """
 
@@ -144,3 +145,49 @@ def build_gan(length: int = 256, **loss_weights: float) -> DenoisingGAN:
     gan = DenoisingGAN(build_generator(length), build_discriminator(length), **loss_weights)
     gan.build((None, length, 1))
     return gan
+
+
+class AdversarialWarmup(keras.callbacks.Callback):
+    """L1-only epochs first (seed 004's generator warm-up), then the adversarial terms."""
+
+    def __init__(self, warmup_epochs: int) -> None:
+        super().__init__()
+        self.warmup_epochs = int(warmup_epochs)
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.model.adversarial_on.assign(1.0 if epoch >= self.warmup_epochs else 0.0)
+
+
+def recipe_gan(mp: Mapping[str, Any], shape: Sequence[int], steps_per_epoch: int,
+               jit_compile: bool) -> tuple[DenoisingGAN, list[Any]]:
+    """Seed 004's GAN training: Adam (generator / discriminator lr, halved every
+    ``lr_halving_epochs``), loss weights from ``mp``, L1-only warm-up epochs."""
+    from . import halving_schedule
+
+    model = build_gan(int(shape[0]), adversarial_weight=mp["adversarial_weight"],
+                      l1_weight=mp["l1_weight"], discriminator_weight=mp["discriminator_weight"])
+    halving = int(mp["lr_halving_epochs"])
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(
+            halving_schedule(mp["generator_lr"], halving, steps_per_epoch)),
+        d_optimizer=keras.optimizers.Adam(
+            halving_schedule(mp["discriminator_lr"], halving, steps_per_epoch)),
+        jit_compile=jit_compile,
+    )
+    return model, [AdversarialWarmup(int(mp["warmup_epochs"]))]
+
+
+def recipe_l1(mp: Mapping[str, Any], shape: Sequence[int], steps_per_epoch: int,
+              jit_compile: bool) -> tuple[keras.Model, list[Any]]:
+    """The ablation: seed 004's generator on L1 alone, Adam with the same halving schedule."""
+    from . import halving_schedule
+
+    model = build_generator(int(shape[0]))
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            halving_schedule(mp["generator_lr"], int(mp["lr_halving_epochs"]), steps_per_epoch)),
+        loss="mae",
+        metrics=[keras.metrics.MeanAbsoluteError(name="l1")],
+        jit_compile=jit_compile,
+    )
+    return model, []
