@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import shards
-from .signals import GENERATORS, signal_shape
+from .signals import GENERATORS, SHARD_AWARE, signal_shape
 
 SPLIT_SIZE_KEYS = {"train": "train_size", "validation": "validation_size"}
 SPLIT_SHARD_KEYS = {"train": "train_shards", "validation": "validation_shards"}
@@ -79,7 +79,10 @@ def generate_shard(name: str, params: Mapping[str, Any], seed: int, split: str, 
                        f"{sorted(GENERATORS)}")
     offset, rows = shard_rows(params, split, index)
     rng = np.random.default_rng(shard_seed(seed, name, split, index))
-    clean, noise = GENERATORS[kind](params, rows, rng)
+    if kind in SHARD_AWARE:  # e.g. images: the shard's rows select source images
+        clean, noise = GENERATORS[kind](params, rows, rng, split=split, offset=offset)
+    else:
+        clean, noise = GENERATORS[kind](params, rows, rng)
     mixed = clean + noise
     ids = np.arange(offset, offset + rows, dtype=np.int64)
     meta = {"dataset": name, "split": split, "shard": index}

@@ -58,14 +58,81 @@ def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
     return clean.astype(np.float32), noise.astype(np.float32)
 
 
+def images(params: Mapping[str, Any], rows: int, rng: np.random.Generator, *,
+           split: str = "train", offset: int = 0) -> Generated:
+    """Image kinds (seeds 002, 003): ``(rows, 28, 28)`` float32 clean and noise for source rows
+    ``[offset, offset + rows)`` of ``split``; see :mod:`denoisebench.data.images`."""
+    from .images import generate_images
+
+    return generate_images(params, rows, rng, split=split, offset=offset)
+
+
+def quadratic(params: Mapping[str, Any], rows: int, rng: np.random.Generator) -> Generated:
+    """Seed 000's task widened: random quadratics y = a (x - h)^2 + k in white Gaussian noise.
+
+    x = x_start + n / fs for n = 0 .. length - 1 (seed: x = 0.01 i, i = -50 .. 99, i.e.
+    ``x_start`` -0.5, ``fs`` 100 samples per unit x, ``length`` 150); a, h, k are drawn per row
+    uniformly from ``a_range``, ``h_range``, ``k_range`` (each ``[low, high]``; zero-width ranges
+    [1, 1], [0, 0], [0, 0] give the seed's y = x^2 for every row). Noise: ``noise_std`` * N(0, 1)
+    (seed: 0.05). Returns ``(clean, noise)``, each ``(rows, length)`` float32, in the units of y.
+    """
+    n = int(params["length"])
+    x = float(params["x_start"]) + np.arange(n, dtype=np.float64) / float(params["fs"])
+    a, h, k = (rng.uniform(*params[key], size=(rows, 1)) for key in ("a_range", "h_range",
+                                                                      "k_range"))
+    clean = a * (x - h) ** 2 + k
+    noise = float(params["noise_std"]) * rng.standard_normal((rows, n))
+    return clean.astype(np.float32), noise.astype(np.float32)
+
+
+def sine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) -> Generated:
+    """Seed 001's task: sin(2 pi (t + offset) / period) in uniform noise.
+
+    t = 0 .. length - 1 samples (seed: 100), ``period`` in samples (seed: 60), integer offset
+    drawn per row uniformly from 0 .. ``max_offset`` inclusive (seed: 100, Python's
+    ``random.randint``); noise uniform in [-noise_amplitude, noise_amplitude] (seed: 0.35).
+    Returns ``(clean, noise)``, each ``(rows, length)`` float32. Missing targets
+    (``missing_fraction``) are applied after mixing, by :func:`missing_targets`.
+    """
+    n = int(params["length"])
+    offset = rng.integers(0, int(params["max_offset"]), size=(rows, 1), endpoint=True)
+    clean = np.sin(2.0 * np.pi * (np.arange(n) + offset) / float(params["period"]))
+    amp = float(params["noise_amplitude"])
+    noise = rng.uniform(-amp, amp, size=(rows, n))
+    return clean.astype(np.float32), noise.astype(np.float32)
+
+
+def missing_targets(clean: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """A copy of ``clean`` ``(rows, ...)`` with ``round(fraction * clean.size)`` values, drawn
+    without replacement, set to NaN (seed 001's missing targets; the mixture keeps them).
+
+    Raises:
+        ValueError: ``fraction`` outside [0, 1).
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"missing_fraction must lie in [0, 1), got {fraction}")
+    out = np.array(clean, copy=True)
+    flat = out.reshape(-1)
+    flat[rng.choice(flat.size, size=round(fraction * flat.size), replace=False)] = np.nan
+    return out
+
+
 #: dataset kind -> generator
 GENERATORS: dict[str, Callable[[Mapping[str, Any], int, np.random.Generator], Generated]] = {
     "multisine": multisine,
+    "quadratic": quadratic,
+    "sine": sine,
+    "images": images,
+    "images_blur": images,
 }
+#: kinds whose generator also takes the shard's ``split`` and row ``offset`` (keywords)
+SHARD_AWARE = frozenset({"images", "images_blur"})
 
 
 def signal_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
     """Shape of one example (without the batch axis) for a generated 1-D dataset."""
     if params["kind"] == "multisine":
         return (round(float(params["fs"]) * float(params["duration_s"])),)
+    if params["kind"] in SHARD_AWARE:  # MNIST-format images
+        return (28, 28)
     raise KeyError(f"no signal shape known for dataset kind {params['kind']!r}")
