@@ -221,5 +221,6 @@ elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 log "up in ${elapsed_ms} ms: ${CPUS} CPUs, ${MEM} MB, partitions: $(sinfo -h -o %P | tr '\n' ' ')"
 log "config: $BASE/etc/slurm.conf (linked from $CONF_LINK)"
 log "logs:   $BASE/log/ (slurmctld.log, slurmd.log; munged: /var/log/munge/munged.log)"
-log "pids:   $(ls "$BASE"/run/*.pid | tr '\n' ' ')"
+pidfiles=("$BASE"/run/*.pid)
+log "pids:   ${pidfiles[*]}"
 log "stop:   SLURM_BASE=$BASE scripts/slurm-down.sh"

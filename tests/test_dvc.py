@@ -29,5 +29,14 @@ def test_dvc_yaml_mirrors_graph() -> None:
     # commands never embed param values (dvc exp run -S would leave them stale)
     for stage in stages.values():
         assert "epochs" not in stage["cmd"] and "params.yaml" not in stage["cmd"]
+    evaluate = stages["evaluate-gan"]
+    assert "metrics/gan/sweep.csv" in evaluate["outs"]  # cached: dvc plots diff reads it
+    assert "evaluation" in evaluate["params"]
+    sweep = next(p["metrics/gan/sweep.csv"] for p in doc["plots"] if "metrics/gan/sweep.csv" in p)
+    assert sweep["x"] == "snr_in_db" and sweep["y"][:2] == ["gan", "lowpass"]
+    assert {"nls", "cramer_rao"} <= set(sweep["y"])
+    assert any("models/gan/history.csv" in p for p in doc["plots"])  # training curves
     gens = [s for s in stages if s.startswith("generate_shard-")]
-    assert len(gens) == 5
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert len(gens) == sum(d["train_shards"] + d["validation_shards"]
+                            for d in params["datasets"].values() if "train_shards" in d)

@@ -17,13 +17,17 @@ def test_snakemake_run_produces_report(tiny_run: Path) -> None:
     html = (tiny_run / "reports/index.html").read_text()
     for name in ("gan", "gan_l1", "lowpass", "SNRi aggregate", "Provenance"):
         assert name in html
-    for png in ("multisine_snri.png", "multisine_training.png", "gan_panels.png"):
+    for png in ("multisine_snri.png", "multisine_sweep.png", "multisine_training.png",
+                "gan_panels.png"):
         data = (tiny_run / "reports/figures" / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
         assert f"figures/{png}" in html
     assert "http://" not in html and "https://" not in html
     metrics = json.loads((tiny_run / "metrics/gan.json").read_text())
-    assert list(metrics) == ["gan", "lowpass"]  # the model first, then each baseline
+    # the model first, then each baseline, each reference, and the limit
+    assert list(metrics) == ["gan", "lowpass", "lowpass_tuned", "bandpass", "savgol", "wiener",
+                             "wavelet", "oracle_wiener", "oracle_ls", "nls", "cramer_rao"]
+    assert set(metrics.pop("cramer_rao")) == {"snri_db_agg", "fitted_params", "samples"}
     for s in metrics.values():
         assert s["n"] == 100
         for key in ("snri_db_agg", "snri_db_mean", "snr_out_db", "mse", "mae", "si_sdr_db"):
@@ -31,7 +35,10 @@ def test_snakemake_run_produces_report(tiny_run: Path) -> None:
             assert lo <= s[key] <= hi, key
     assert metrics["gan"]["params"] == 282_177 and metrics["lowpass"]["order"] == 9
     ex = pd.read_parquet(tiny_run / "metrics/gan/examples.parquet")
-    assert len(ex) == 200 and set(ex["method"]) == {"gan", "lowpass"}
+    assert len(ex) == 100 * len(metrics) and set(ex["method"]) == set(metrics)
+    sweep = pd.read_csv(tiny_run / "metrics/gan/sweep.csv")
+    assert {"snr_in_db", "gan", "gan_ci_low", "nls", "cramer_rao"} <= set(sweep.columns)
+    assert sweep["snr_in_db"].min() == -10 and sweep["snr_in_db"].max() == 20
     # per-example values reproduce the aggregate
     sub = ex[ex["method"] == "lowpass"]
     assert np.isclose(sub["snri_db"].mean(), metrics["lowpass"]["snri_db_mean"])

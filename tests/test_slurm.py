@@ -83,10 +83,17 @@ def _copy_repo(dest: Path) -> Path:
     return dest
 
 
-def _env(slurm_base: Path | None = None) -> dict[str, str]:
-    """Environment for Snakemake: the venv's console scripts on PATH, no outer Slurm job."""
+def _env(repo: Path | None = None, slurm_base: Path | None = None) -> dict[str, str]:
+    """Environment for Snakemake: the venv's console scripts on PATH, no outer Slurm job.
+
+    With ``repo``, its ``src`` comes first on PYTHONPATH (Slurm jobs inherit it), so the
+    copy runs its own code even while the checkout is being edited.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SNAKEMAKE_"))}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if repo is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(repo / "src"), env.get("PYTHONPATH", "")) if p)
     env.pop("DENOISEBENCH_PARAMS", None)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if slurm_base is not None:
@@ -146,12 +153,12 @@ def test_data_stage_runs_through_slurm_profile(
 
     up_start = time.monotonic()
     try:
-        _run(["bash", str(REPO / "scripts/slurm-up.sh")], REPO, _env(base), 600)
+        _run(["bash", str(REPO / "scripts/slurm-up.sh")], REPO, _env(slurm_base=base), 600)
         up_wall = time.monotonic() - up_start
         # The target goes first: --configfile takes any number of values.
         slurm_cmd = [*snakemake, TARGET, "--profile", "workflow/profiles/slurm", "--jobs", "4",
                      "--slurm-keep-successful-logs", "--configfile", str(override)]
-        out, slurm_wall = _run(slurm_cmd, slurm_repo, _env(), 600)
+        out, slurm_wall = _run(slurm_cmd, slurm_repo, _env(slurm_repo), 600)
 
         # (a) one Slurm job per Snakemake job, each known to Slurm as COMPLETED.
         submitted = dict(SUBMITTED.findall(out))
@@ -170,7 +177,7 @@ def test_data_stage_runs_through_slurm_profile(
 
         # (b) the same bytes as a local run.
         local_cmd = [*snakemake, TARGET, "--cores", "2", "--configfile", str(override)]
-        _, local_wall = _run(local_cmd, local_repo, _env(), 600)
+        _, local_wall = _run(local_cmd, local_repo, _env(local_repo), 600)
         slurm_hashes = _manifest_hashes(slurm_repo)
         assert slurm_hashes, "the manifest lists no files with a sha256"
         assert slurm_hashes == _manifest_hashes(local_repo)
@@ -181,7 +188,8 @@ def test_data_stage_runs_through_slurm_profile(
                   f"{len(slurm_hashes)} shard files) in {slurm_wall:.1f} s wall "
                   f"vs {local_wall:.1f} s locally\n[slurm] {' '.join(slurm_cmd[1:])}")
     finally:
-        down = subprocess.run(["bash", str(REPO / "scripts/slurm-down.sh")], env=_env(base),
-                              capture_output=True, text=True, timeout=120, check=False)
+        down = subprocess.run(["bash", str(REPO / "scripts/slurm-down.sh")],
+                              env=_env(slurm_base=base), capture_output=True, text=True,
+                              timeout=120, check=False)
         print(down.stdout, down.stderr)
     assert down.returncode == 0, f"slurm-down.sh failed:\n{down.stdout}{down.stderr}"

@@ -181,24 +181,34 @@ def build_parser() -> argparse.ArgumentParser:
     from .denoise import add_denoise_parser
 
     add_denoise_parser(sub)
+    from .byod import add_datasets_parser
+
+    add_datasets_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``denoisebench`` console script; returns the exit code."""
     from .data.shards import DataIntegrityError
+    from .inference import ModelLoadError
 
     args = build_parser().parse_args(argv)
+    caller_stderr = None
     if getattr(args, "log", None):
+        caller_stderr = os.dup(2)  # errors also go where the caller sees them (DVC shows no log)
         redirect_output(Path(args.log))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     try:
         return int(args.func(args) or 0)
-    except (cfgmod.ConfigError, DataIntegrityError, FileNotFoundError, KeyError) as exc:
+    except (cfgmod.ConfigError, DataIntegrityError, ModelLoadError, FileNotFoundError,
+            KeyError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {msg}", file=sys.stderr)
+        if caller_stderr is not None:
+            sys.stderr.flush()
+            os.write(caller_stderr, f"error: {msg}\n".encode(errors="replace"))
         return 2
 
 

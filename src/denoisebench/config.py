@@ -118,6 +118,63 @@ def _has_nan(value: Any, path: list[Any], out: list[str]) -> None:
             _has_nan(v, [*path, i], out)
 
 
+#: model kinds whose input length must be a multiple of this (seed 004: 4 stride-2 blocks)
+WINDOW_MULTIPLE = {"gan": 16, "gan_l1": 16}
+
+
+def _folder_errors(name: str, ds: Mapping[str, Any], models: Mapping[str, Any]) -> list[str]:
+    """Checks of a folder dataset (``kind: folder``; see :mod:`denoisebench.byod`): its folder
+    and manifest exist (also at Snakemake parse time), the manifest's fs equals ``fs``, and its
+    example length suits every model bound to it."""
+    from .data.shards import DataIntegrityError, load_manifest
+
+    p, root = f"datasets.{name}", Path(ds["path"])
+    generated = Path("data").resolve()
+    if generated == root.resolve() or generated in root.resolve().parents:
+        return [f"{p}.path: {ds['path']!r} lies inside data/, the generated datasets' folder "
+                f"(`make clean` deletes it); keep your own data elsewhere, e.g. recordings/{name}"]
+    if not root.is_dir():
+        where = "" if root.is_absolute() else f" (relative to {Path.cwd()})"
+        return [f"{p}.path: folder {ds['path']!r} not found{where}; expected a dataset folder "
+                "made by `denoisebench datasets import` or `denoisebench datasets manifest`"]
+    try:
+        manifest = load_manifest(root)
+    except DataIntegrityError as exc:
+        return [f"{p}.path: {exc}"]
+    errors = []
+    mfs, shape = manifest.get("fs"), manifest["shape"]
+    if not isinstance(mfs, int | float) or not math.isclose(mfs, ds["fs"], rel_tol=1e-9):
+        errors.append(f"{p}.fs: {ds['fs']} Hz, but {root / 'manifest.json'} records fs {mfs!r}; "
+                      f"expected the same (`denoisebench datasets manifest {root} --fs HZ`)")
+    if len(shape) != 1:
+        errors.append(f"{p}.path: examples of shape {shape}; a folder dataset holds 1-D signals")
+    for m, mp in models.items():
+        k = WINDOW_MULTIPLE.get(mp.get("kind"))
+        if mp.get("dataset") == name and k and shape[0] % k:
+            errors.append(f"models.{m}.dataset: model kind {mp['kind']!r} takes examples of a "
+                          f"multiple of {k} samples; {name!r} has {shape[0]} (import again with "
+                          f"`datasets import --window N`)")
+    return errors
+
+
+def _curve_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
+    """Checks of the ``quadratic`` and ``sine`` kinds (seeds 000, 001): every ``*_range`` is
+    ``[low, high]`` with low <= high, and the lowpass' zero-phase padding fits the signal."""
+    from .tuning import padlen
+
+    errors = []
+    for key in ("a_range", "h_range", "k_range"):
+        if key in ds and ds[key][0] > ds[key][1]:
+            errors.append(f"{p}.{key}: low {ds[key][0]} exceeds high {ds[key][1]}; expected "
+                          "[low, high]")
+    lp = ds.get("lowpass", {})
+    if lp.get("design") == "butter" and ds["length"] <= padlen(lp["order"]):
+        errors.append(f"{p}.lowpass.order: order {lp['order']} needs signals longer than "
+                      f"{padlen(lp['order'])} samples (sosfiltfilt's padding); {p}.length is "
+                      f"{ds['length']}")
+    return errors
+
+
 def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     datasets = cfg.get("datasets", {})
@@ -135,6 +192,14 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
             if round(fs * ds["duration_s"]) < 8:
                 errors.append(f"{p}.duration_s: fs * duration_s = {fs * ds['duration_s']} "
                               "samples; expected at least 8")
+        if kind in ("images", "images_blur"):
+            from .data.images import param_errors
+
+            errors += param_errors(p, ds)
+        if kind == "folder":
+            errors += _folder_errors(name, ds, cfg.get("models", {}))
+        if kind in ("quadratic", "sine"):
+            errors += _curve_errors(p, ds)
         for split in ("train", "validation"):
             size, shards = ds.get(f"{split}_size"), ds.get(f"{split}_shards")
             if isinstance(size, int) and isinstance(shards, int) and shards > size:
@@ -170,6 +235,10 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
         if "warmup_epochs" in model and model["warmup_epochs"] > model["epochs"]:
             errors.append(f"{p}.warmup_epochs: {model['warmup_epochs']} exceeds {p}.epochs "
                           f"({model['epochs']})")
+    sweep = cfg.get("evaluation", {}).get("sweep")
+    if sweep and sweep["snr_max_db"] < sweep["snr_min_db"]:
+        errors.append(f"evaluation.sweep.snr_max_db: {sweep['snr_max_db']} must not be below "
+                      f"evaluation.sweep.snr_min_db ({sweep['snr_min_db']})")
     return errors
 
 

@@ -2,8 +2,10 @@
 
 One DVC stage per Snakemake job of the full graph (``--forceall``) on the default params:
 the same shell command, the job's inputs as ``deps``, its outputs as ``outs`` (metrics JSON
-as ``metrics``, the training history as ``plots``), and the params keys the rule declares
-(``params.keys``) as the stage's ``params``. Commands never embed param values: the step reads
+as ``metrics``), and the params keys the rule declares (``params.param_keys``) as the stage's
+``params``. Top-level ``plots``: every training history (``l1``, ``val_l1`` per epoch) and
+whatever a rule declares in ``params.dvc_plots`` (``{path: {x, y, title, ...}}``; evaluate's
+SNR sweep, one line per method). Commands never embed param values: the step reads
 params.yaml itself, so ``dvc exp run -S key=value`` needs no regenerated dvc.yaml.
 
 This uses Snakemake's internal DAG API (REFERENCE.md: tested with 9.27.1, which
@@ -101,6 +103,9 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
         if metrics:
             stage["metrics"] = metrics
         stages[stage_name(job)] = stage
+        # a rule's own plot definitions (e.g. evaluate's sweep.csv: one line per method)
+        for path, spec in dict(job.params.get("dvc_plots", {}) or {}).items():
+            plots.append({path: dict(spec)})
     doc: dict[str, Any] = {"stages": stages}
     if plots:
         doc["plots"] = plots

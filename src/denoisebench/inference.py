@@ -91,7 +91,8 @@ class Denoiser:
     Loading uses Keras ``safe_mode=True``: no Lambda layers or code from files.
 
     Raises (at construction):
-        ModelLoadError: missing files or unusable metadata.
+        ModelLoadError: missing files, unusable metadata, a damaged model file, or a model
+            that safe loading refuses (Lambda layers, unregistered custom objects).
     """
 
     def __init__(self, folder: str | Path, batch_size: int = 1024) -> None:
@@ -102,7 +103,19 @@ class Denoiser:
         path = self.folder / MODEL_FILE
         if not path.exists():
             raise ModelLoadError(f"{path}: model file missing")
-        self.model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        try:
+            self.model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises ValueError, TypeError, OSError, zip errors...
+            text = str(exc)
+            if "safe_mode" in text or "Lambda" in text:
+                raise ModelLoadError(
+                    f"{path}: refused by safe loading: the model contains Python code (e.g. a "
+                    "Lambda layer); denoisebench loads models with Keras safe_mode=True and never "
+                    "runs code from a model file. Build models from Keras layers or layers "
+                    "registered with @keras.saving.register_keras_serializable") from exc
+            first = text.strip().splitlines()[0] if text.strip() else ""
+            raise ModelLoadError(f"{path}: cannot load the model ({type(exc).__name__}: "
+                                 f"{first}); retrain it or restore it (`dvc checkout`)") from exc
         self.input_shape = tuple(self.metadata["input_shape"])
         self.scaling = self.metadata["scaling"]
         self.fs = self.metadata.get("fs")

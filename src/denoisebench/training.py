@@ -2,13 +2,16 @@
 
 Keras callbacks do the bookkeeping: ``BackupAndRestore`` (an interrupted run resumes at the
 last finished epoch), ``EarlyStopping`` on validation L1 with the best weights restored,
-``CSVLogger`` (``history.csv``) and dvclive's ``DVCLiveCallback`` for the training curves.
+``CSVLogger`` (``history.csv``; the training curves, also written in dvclive's layout).
 The model, its loss and optimiser come from the model kind's recipe in
 :mod:`denoisebench.models` (one module per family).
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 import shutil
 import time
@@ -21,8 +24,8 @@ import numpy as np
 from . import config as cfgmod
 from . import inference, models, tfsetup
 from .data import pipeline
-from .data.generate import dataset_root
-from .data.shards import DatasetReader
+from .data.generate import resolve_root
+from .data.shards import DatasetReader, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,94 @@ def _epoch_logger(name: str, epochs: int) -> Any:
     return EpochLog()
 
 
+FINGERPRINT = "fingerprint.json"
+BACKUP_FILES = ("latest.weights.h5", "training_metadata.json")
+
+
+def _backup_epoch(weights: Path, metadata: Path) -> int | None:
+    """Epochs recorded by one Keras backup (weights + metadata), or None when either file is
+    missing or damaged (e.g. the process was killed while writing it)."""
+    import h5py
+
+    try:
+        epoch = json.loads(metadata.read_text(encoding="utf-8"))["epoch"]
+        with h5py.File(weights, "r") as fh:  # read every array: truncation shows here
+            arrays: list[Any] = []
+            fh.visititems(lambda _, obj: arrays.append(obj[()])
+                          if isinstance(obj, h5py.Dataset) else None)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+        return None
+    return epoch if isinstance(epoch, int) and epoch >= 0 else None
+
+
+def resumable_epochs(work: Path, fingerprint: str) -> int | None:
+    """Finished epochs an interrupted run left in ``work/backup`` that this run can resume
+    from, or None (start afresh): no backup, one made with other params or data, or damaged
+    beyond the previous copy (``*.bkp``, which is then put back in place)."""
+    backup = work / "backup"
+    if not backup.is_dir():
+        return None
+    try:
+        same = (work / FINGERPRINT).read_text(encoding="utf-8") == fingerprint
+    except OSError:
+        same = False
+    if not same:
+        log.warning("%s: made with other params or data; starting afresh", backup)
+        return None
+    latest = [backup / f for f in BACKUP_FILES]
+    done = _backup_epoch(*latest)
+    if done is None:
+        previous = [backup / f"{f}.bkp" for f in BACKUP_FILES]
+        done = _backup_epoch(*previous)
+        if done is None:
+            log.warning("%s: backup unreadable (killed while saving?); starting afresh", backup)
+            return None
+        log.warning("%s: latest backup unreadable; resuming from the previous one", backup)
+        for src, dst in zip(previous, latest, strict=True):
+            shutil.copyfile(src, dst)
+    return done
+
+
+def write_history(src: Path, dst: Path) -> list[dict[str, str]]:
+    """Copy the CSVLogger history, keeping each epoch once (its last row): a run killed
+    between logging an epoch and backing it up logs that epoch again when it resumes.
+    Returns the rows written."""
+    with open(src, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    by_epoch = {row["epoch"]: row for row in rows}
+    kept = sorted(by_epoch.values(), key=lambda r: int(r["epoch"]))
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    atomic_write_text(dst, buf.getvalue())
+    return kept
+
+
+def open_dvclive(folder: Path) -> Any:
+    """A fresh dvclive ``Live`` writing to ``folder`` (no DVC experiment, no dvc.yaml)."""
+    from dvclive import Live
+
+    shutil.rmtree(folder, ignore_errors=True)
+    return Live(dir=str(folder), save_dvc_exp=False, dvcyaml=False, report=None)
+
+
+def write_dvclive(rows: list[dict[str, str]], live: Any) -> None:
+    """Write the training curves in dvclive's Keras layout (``plots/metrics/{train,eval}/*.tsv``,
+    ``metrics.json``) from the deduplicated history, one step per epoch. (dvclive's own
+    ``resume`` restarts at step 0 after a kill in the first epochs and repeats steps logged
+    before the backup; rebuilding from the history keeps both files in step.)"""
+    from dvclive.utils import standardize_metric_name
+
+    for row in rows:
+        for key, value in row.items():
+            if key != "epoch" and value not in ("", None):
+                live.log_metric(standardize_metric_name(key, "dvclive.keras"), float(value))
+        live.next_step()
+    live.end()
+
+
 def train(
     cfg: Mapping[str, Any],
     name: str,
@@ -62,22 +153,26 @@ def train(
         ConfigError: unknown model.
         DataIntegrityError: the dataset's shards fail their manifest checks.
     """
-    import keras
-    from dvclive import Live
-    from dvclive.keras import DVCLiveCallback
-
     mp = cfg["models"].get(name)
     if mp is None:
         raise cfgmod.ConfigError(f"params: unknown model {name!r}; expected one of "
                                  f"{sorted(cfg['models'])}")
     ds_name, ds = cfgmod.dataset_of(cfg, name)
+    # Check every shard now, before TensorFlow starts: a damaged dataset fails fast with
+    # `<file>: <check> failed ...` instead of deep inside tf.data (whose errors lose the type).
+    reader = DatasetReader(resolve_root(ds_name, ds, data_dir))
+    for split in ("train", "validation"):
+        reader.verify_split(split)
+
+    import keras
+
     out = Path(out_dir or Path("models") / name)
     out.mkdir(parents=True, exist_ok=True)
+    live = open_dvclive(out / "dvclive")  # now: it fails in a git repo without commits
     tcfg = cfg.get("training", {})
     strategy = tfsetup.configure(threads, cfg["seed"], tcfg.get("deterministic", True),
                                  tcfg.get("mixed_precision", False))
     spec = models.spec(mp["kind"])
-    reader = DatasetReader(dataset_root(ds_name, data_dir))
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
     train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
@@ -92,27 +187,32 @@ def train(
     # Logs live beside the backup while training (Snakemake deletes declared outputs before a
     # rerun, which would lose a resumed run's history); they are copied into place at the end.
     work = out / ".work"
-    resuming = (work / "backup").exists()
+    fingerprint = json.dumps({"model": dict(mp), "dataset": ds_name, "seed": cfg["seed"],
+                              "training": dict(tcfg),
+                              "manifest_sha256": sha256_file(reader.manifest_path)},
+                             sort_keys=True, default=str)
+    done = resumable_epochs(work, fingerprint)
+    resuming = done is not None
     if not resuming:
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
-    live_dir = work / "dvclive"
+    atomic_write_text(work / FINGERPRINT, fingerprint)
     callbacks: list[Any] = [
         _epoch_logger(name, int(mp["epochs"])),
         keras.callbacks.EarlyStopping(monitor="val_l1", mode="min", patience=int(mp["patience"]),
                                       restore_best_weights=True),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
-        DVCLiveCallback(live=Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False,
-                                  resume=resuming, report=None)),
     ]
     callbacks[:0] = recipe_callbacks
     if on_epoch is not None:
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: on_epoch(e)))
     # last, so that the logs of an epoch are written before its backup
-    callbacks.append(keras.callbacks.BackupAndRestore(str(work / "backup")))
+    # (double_checkpoint: a kill while the backup is written leaves the previous one usable)
+    callbacks.append(keras.callbacks.BackupAndRestore(str(work / "backup"),
+                                                      double_checkpoint=True))
     log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
              name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
-             mp["epochs"], batch, " (resuming)" if resuming else "")
+             mp["epochs"], batch, f" (resuming after epoch {done})" if resuming else "")
     t0 = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
                         callbacks=callbacks, shuffle=False, verbose=0)
@@ -120,6 +220,8 @@ def train(
     denoiser = getattr(model, "generator", model)
     val_l1 = [float(v) for v in history.history.get("val_l1", [])]
     epochs_run = len(val_l1)
+    rows = write_history(work / "history.csv", out / "history.csv")
+    val_l1_all = [float(r["val_l1"]) for r in rows if r.get("val_l1")] or val_l1  # resumed too
     meta = {
         "model": name,
         "kind": mp["kind"],
@@ -134,7 +236,7 @@ def train(
         "source": spec.source,
         "train_examples": reader.rows("train"),
         "epochs_this_run": epochs_run,
-        "best_val_l1": float(np.min(val_l1)) if val_l1 else None,
+        "best_val_l1": float(np.nanmin(val_l1_all)) if val_l1_all else None,
         "train_seconds_this_run": round(seconds, 1),
         "samples_per_second": round(reader.rows("train") * epochs_run / seconds, 1)
         if epochs_run else None,
@@ -142,9 +244,7 @@ def train(
         "versions": tfsetup.versions(),
     }
     inference.save(denoiser, out, meta)
-    shutil.copyfile(work / "history.csv", out / "history.csv")
-    shutil.rmtree(out / "dvclive", ignore_errors=True)
-    shutil.copytree(live_dir, out / "dvclive")
+    write_dvclive(rows, live)
     shutil.rmtree(work, ignore_errors=True)
     log.info("saved %s to %s (%.1f s, best val_l1 %s)", name, out, seconds, meta["best_val_l1"])
     return meta

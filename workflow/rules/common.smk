@@ -1,4 +1,6 @@
 # Validation, shared helpers and the overlay-params hand-over for every rule.
+import re
+
 from snakemake.utils import validate
 
 from denoisebench import config as dbconfig
@@ -29,4 +31,14 @@ def dataset_shards(wildcards):
 
 
 def model_dataset_manifest(wildcards):
-    return f"data/{config['models'][wildcards.model]['dataset']}/manifest.json"
+    """data/<dataset>/manifest.json, or <path>/manifest.json for a folder dataset (the user's
+    files: a source of the graph, never an output)."""
+    name = config["models"][wildcards.model]["dataset"]
+    return (dbgen.resolve_root(name, config["datasets"][name]) / "manifest.json").as_posix()
+
+
+# {dataset} wildcard of the generate/manifest rules: generated datasets only ("(?!)" matches
+# nothing), so no rule ever claims a folder dataset's files, even below data/.
+GENERATED_DATASETS = "|".join(
+    re.escape(n) for n, d in config["datasets"].items() if d["kind"] != "folder"
+) or "(?!)"

@@ -7,6 +7,7 @@ rule generate_shard:
         noise="data/{dataset}/{split}/noise/part-{shard}{ext}",
         mixed="data/{dataset}/{split}/mixed/part-{shard}{ext}",
     wildcard_constraints:
+        dataset=GENERATED_DATASETS,
         split="train|validation",
         shard=r"\d{5}",
         ext=r"\.parquet|\.npy",
@@ -31,6 +32,8 @@ rule manifest:
         dataset_shards,
     output:
         "data/{dataset}/manifest.json",
+    wildcard_constraints:
+        dataset=GENERATED_DATASETS,
     params:
         param_keys=lambda w: param_keys("manifest", dataset=w.dataset),
         param_values=lambda w: param_values("manifest", dataset=w.dataset),

@@ -1,4 +1,11 @@
-# Judge one model and the classical baselines on the same validation examples.
+# Judge one model, the classical baselines and the reference bounds on the same validation
+# examples (denoisebench.evaluation). 1-D models also get the SNR sweep, which needs the model
+# itself and so belongs here; image models (denoisebench.image_evaluation) get seed 003's
+# robustness figure instead.
+from denoisebench import evaluation as dbeval
+
+SIGNAL_MODELS = dbeval.models_of(config, images=False)
+IMAGE_MODELS = dbeval.models_of(config, images=True)
 
 
 rule evaluate:
@@ -10,6 +17,37 @@ rule evaluate:
         metrics="metrics/{model}.json",
         examples="metrics/{model}/examples.parquet",
         panels="metrics/{model}/panels.npz",
+        sweep="metrics/{model}/sweep.csv",
+    wildcard_constraints:
+        model=dbeval.any_of(SIGNAL_MODELS),
+    params:
+        param_keys=lambda w: param_keys("evaluate", model=w.model),
+        param_values=lambda w: param_values("evaluate", model=w.model),
+        dvc_plots=lambda w: dbeval.sweep_plot(config, w.model),
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/evaluate/{model}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        "denoisebench evaluate --model {wildcards.model} --threads {threads} --log {log}"
+
+
+rule evaluate_images:
+    input:
+        model_dataset_manifest,
+        model="models/{model}/model.keras",
+        metadata="models/{model}/metadata.json",
+    output:
+        metrics="metrics/{model}.json",
+        examples="metrics/{model}/examples.parquet",
+        panels="metrics/{model}/panels.npz",
+        robustness="metrics/{model}/robustness.npz",
+    wildcard_constraints:
+        model=dbeval.any_of(IMAGE_MODELS),
     params:
         param_keys=lambda w: param_keys("evaluate", model=w.model),
         param_values=lambda w: param_values("evaluate", model=w.model),

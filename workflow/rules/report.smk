@@ -1,14 +1,26 @@
-# Render the HTML report from every model's metrics, panels and training history.
+# Render the HTML report (reports/index.html, self-contained, offline) from every model's
+# metrics, panels, SNR sweep and training history. Its figures also go into Snakemake's own
+# report: `snakemake --report report.html` (captions in workflow/report/*.rst).
+
+report: "../report/workflow.rst"
 
 
 rule report:
     input:
         metrics=expand("metrics/{model}.json", model=config["models"]),
         panels=expand("metrics/{model}/panels.npz", model=config["models"]),
+        sweeps=expand("metrics/{model}/sweep.csv", model=SIGNAL_MODELS),
+        robustness=expand("metrics/{model}/robustness.npz", model=IMAGE_MODELS),
         history=expand("models/{model}/history.csv", model=config["models"]),
     output:
         html="reports/index.html",
-        figures=directory("reports/figures"),
+        figures=report(
+            directory("reports/figures"),
+            patterns=["{figure}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+            labels={"figure": "{figure}"},
+        ),
     params:
         param_keys=param_keys("report"),
         param_values=param_values("report"),

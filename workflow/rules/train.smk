@@ -20,5 +20,6 @@ rule train:
     resources:
         mem_mb=4000,
         runtime=240,
+        gpu=1,  # local `gpu` profile: one training job per GPU; profiles map it for Slurm
     shell:
         "denoisebench train --model {wildcards.model} --threads {threads} --log {log}"

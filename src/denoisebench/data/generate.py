@@ -27,6 +27,15 @@ def dataset_root(name: str, data_dir: str | Path = "data") -> Path:
     return Path(data_dir) / name
 
 
+def resolve_root(name: str, params: Mapping[str, Any], data_dir: str | Path = "data") -> Path:
+    """Folder that dataset ``name`` (its ``datasets.<name>`` params) is read from: a folder
+    dataset's ``path`` (relative to the project folder, never written by the pipeline), else
+    the generated ``data_dir/<name>``."""
+    if params.get("kind") == "folder":
+        return Path(params["path"])
+    return dataset_root(name, data_dir)
+
+
 def n_shards(params: Mapping[str, Any], split: str) -> int:
     """Number of shards of ``split`` (a parameter, so the graph's shape does not change with the
     dataset's size: ``dvc exp run -S datasets.<name>.train_size=...`` needs no new dvc.yaml)."""

@@ -2,7 +2,8 @@
 
 Sources
 -------
-A dataset's ``source`` is ``fashion_mnist`` (default), ``mnist``, or a path to a ``.npz``
+A dataset's ``source`` is ``fashion_mnist`` (default), ``mnist``, ``synthetic`` (procedural
+shapes for tests and smoke runs: 6,000 train / 1,000 test), or a path to a ``.npz``
 file (Keras' ``mnist.npz`` layout: ``x_train``, ``x_test``) or to a folder of IDX files
 (``train-images-idx3-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``; the ``-idx3`` or
 ``.idx3`` spelling). A named source is looked for, in order, in
@@ -54,7 +55,8 @@ IMAGE_KINDS = ("images", "images_blur")
 IMAGE_SHAPE = (28, 28)
 #: named sources and their split sizes (for params checks without reading the data)
 NAMED_SOURCES = {"fashion_mnist": {"train": 60_000, "test": 10_000},
-                 "mnist": {"train": 60_000, "test": 10_000}}
+                 "mnist": {"train": 60_000, "test": 10_000},
+                 "synthetic": {"train": 6_000, "test": 1_000}}
 #: Debian's dataset-fashion-mnist package puts the gzipped IDX files here
 SYSTEM_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist"),
                "mnist": Path("/usr/share/datasets/mnist")}
@@ -149,6 +151,23 @@ def to_unit(images: np.ndarray, where: str) -> np.ndarray:
 # --------------------------------------------------------------------------- source lookup
 
 
+def synthetic_images(split: str, n: int) -> np.ndarray:
+    """``n`` procedural MNIST-format images ``(n, 28, 28)`` uint8 (source ``synthetic``): a
+    filled ellipse and a bar of random size, place and brightness on black. Deterministic per
+    split; a stand-in for tests and offline smoke runs, not a benchmark."""
+    rng = np.random.default_rng([20_021_003, 0 if split == "train" else 1])
+    yy, xx = np.mgrid[0:28, 0:28].astype(np.float32)
+    cy, cx = rng.uniform(9.0, 19.0, (2, n, 1, 1))
+    ry, rx = rng.uniform(3.0, 10.0, (2, n, 1, 1))
+    ellipse = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
+    y0, x0 = rng.integers(2, 16, (2, n, 1, 1))
+    h, w = rng.integers(3, 12, (2, n, 1, 1))
+    bar = (yy >= y0) & (yy < y0 + h) & (xx >= x0) & (xx < x0 + w)
+    a, b = rng.uniform(0.4, 1.0, (2, n, 1, 1))
+    img = np.maximum(a * ellipse, b * bar) * (0.8 + 0.2 * xx / 27.0)
+    return np.round(255.0 * img).astype(np.uint8)
+
+
 def keras_cache_dirs() -> list[Path]:
     """Keras' dataset caches in the order Keras uses them: ``$KERAS_HOME`` (or ``~/.keras``),
     then ``/tmp/.keras`` (Keras' fallback when the home is not writable)."""
@@ -179,6 +198,8 @@ def _from_path(path: Path, split: str) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def _load_cached(source: str, split: str, download: bool) -> np.ndarray:
     tried: list[str] = []
+    if source == "synthetic":
+        return to_unit(synthetic_images(split, NAMED_SOURCES[source][split]), source)
     if source not in NAMED_SOURCES:
         path = Path(source).expanduser()
         if not path.exists():
@@ -363,3 +384,23 @@ def robustness_inputs(clean: np.ndarray, steps: Sequence[int], rng: np.random.Ge
     sigma, r = blur_step * steps, noise_step * steps
     stack = np.repeat(np.asarray(clean, np.float32)[None], len(steps), axis=0)
     return {"inputs": blur_and_noise(stack, sigma, r, rng, clip=False), "sigma": sigma, "r": r}
+
+
+def param_errors(path: str, params: Mapping[str, Any]) -> list[str]:
+    """Checks of an image dataset's params that JSON Schema cannot express (config.validate):
+    ordered ranges, and sizes a named source can supply (60,000 train / 10,000 test images;
+    ``images_blur`` train rows are ``copies`` per image). ``path`` is ``datasets.<name>``."""
+    errors = []
+    for lo, hi in (("blur_sigma_min", "blur_sigma_max"), ("noise_range_min", "noise_range_max")):
+        if lo in params and hi in params and params[lo] > params[hi]:
+            errors.append(f"{path}.{lo}: {params[lo]} must not exceed {path}.{hi} "
+                          f"({params[hi]})")
+    cap = source_capacity(params)
+    if cap:
+        for split, key in (("train", "train_size"), ("validation", "validation_size")):
+            if isinstance(params.get(key), int) and params[key] > cap[split]:
+                per = (f" ({params.get('copies')} copies of each image)"
+                       if params.get("kind") == "images_blur" and split == "train" else "")
+                errors.append(f"{path}.{key}: {params[key]} rows; source "
+                              f"{params.get('source')!r} supplies at most {cap[split]}{per}")
+    return errors

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ SPLITS = ("train", "validation")
 KINDS = ("clean", "noise", "mixed")
 FORMATS = {"parquet": ".parquet", "npy": ".npy"}
 DTYPE = "float32"
+MAX_ROWS = 2**48  # bounds of manifest integers: row ids stay exact in int64
+MAX_EXAMPLE_VALUES = 2**31  # values per example (images are flattened)
 
 
 class DataIntegrityError(ValueError):
@@ -67,7 +70,15 @@ def atomic_write_bytes(path: Path, write: Any) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # like mkstemp, but created with 0o666 & ~umask (mkstemp's 0o600 would make every shard,
+    # manifest and model unreadable to the rest of a shared project)
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     os.close(fd)
     try:
         write(Path(tmp))
@@ -145,22 +156,45 @@ def read_shard_unchecked(path: Path) -> tuple[np.ndarray | None, np.ndarray]:
         ShardError: the file cannot be parsed as a shard.
     """
     path = Path(path)
+    if not path.is_file():  # a folder would be read as a Parquet *dataset*
+        raise ShardError(f"{path}: missing shard (no such file)" if not path.exists()
+                         else f"{path}: unreadable shard (not a regular file)")
     try:
         if path.suffix == ".npy":
             arr = np.load(path, allow_pickle=False, mmap_mode=None)
-            return None, arr.reshape(arr.shape[0], -1) if arr.ndim else arr
+            if arr.ndim < 2:
+                raise ShardError(f"{path}: shape check failed: array of shape {arr.shape}; "
+                                 "expected (rows, *shape)")
+            return None, arr.reshape(arr.shape[0], -1)
         table = pq.read_table(path, columns=["id", "signal"])
-    except (OSError, ValueError, pa.ArrowException) as exc:
+    except ShardError:
+        raise
+    except Exception as exc:  # any parser failure: numpy's header parser alone raises
+        # ValueError, EOFError, SyntaxError or tokenize.TokenError on damaged files
         raise ShardError(f"{path}: unreadable shard ({type(exc).__name__}: {exc})") from exc
-    col = table.column("signal").combine_chunks()
-    if not pa.types.is_fixed_size_list(col.type):
-        raise ShardError(f"{path}: column 'signal' is {col.type}; expected a fixed-size list")
-    if not pa.types.is_float32(col.type.value_type):
-        raise ShardError(f"{path}: column 'signal' holds {col.type.value_type}; expected float")
-    width = col.type.list_size
-    values = col.flatten().to_numpy(zero_copy_only=col.null_count == 0)
-    ids = table.column("id").to_numpy()
-    return ids, values.reshape(len(col), width)
+    try:
+        col = table.column("signal").combine_chunks()
+        if not pa.types.is_fixed_size_list(col.type):
+            raise ShardError(f"{path}: dtype check failed: column 'signal' is {col.type}; "
+                             "expected a fixed-size list of float32")
+        if not pa.types.is_float32(col.type.value_type):
+            raise ShardError(f"{path}: dtype check failed: column 'signal' holds "
+                             f"{col.type.value_type}; expected {DTYPE}")
+        id_type = table.schema.field("id").type
+        if not pa.types.is_integer(id_type):
+            raise ShardError(f"{path}: dtype check failed: column 'id' is {id_type}; "
+                             "expected int64")
+        if col.null_count or col.values.null_count or table.column("id").null_count:
+            raise ShardError(f"{path}: value check failed: null entries in the shard; "
+                             "expected none")
+        width = col.type.list_size
+        values = col.flatten().to_numpy(zero_copy_only=True)
+        ids = table.column("id").to_numpy()
+        return ids, values.reshape(len(col), width)
+    except ShardError:
+        raise
+    except Exception as exc:  # pyarrow errors on damaged data
+        raise ShardError(f"{path}: unreadable shard ({type(exc).__name__}: {exc})") from exc
 
 
 # --------------------------------------------------------------------------- manifest
@@ -250,8 +284,12 @@ class DatasetReader:
         return sum(e.rows for e in self.shards(split))
 
     def _resolve(self, rel: str) -> Path:
-        root = self.root.resolve()
-        path = (self.root / rel).resolve()
+        try:  # resolve() follows symlinks: a link pointing outside the folder escapes too
+            root = self.root.resolve()
+            path = (self.root / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symlink loops
+            raise ManifestError(f"{self.manifest_path}: shard path {rel!r} is not a usable "
+                                f"path ({exc}); expected a path inside {self.root}") from None
         if root not in path.parents:
             raise ManifestError(f"{self.manifest_path}: shard path {rel!r} escapes the dataset "
                                 f"folder {self.root}")
@@ -271,18 +309,24 @@ class DatasetReader:
         path = self._resolve(str(meta["path"]))
         if not path.exists():
             raise ShardError(f"{path}: missing shard (listed in {self.manifest_path})")
+        if not path.is_file():
+            raise ShardError(f"{path}: unreadable shard (not a regular file; listed in "
+                             f"{self.manifest_path})")
         key = str(path)
         if self.verify and key not in self._verified:
-            size = path.stat().st_size
+            try:
+                size = path.stat().st_size
+                digest = sha256_file(path) if size == meta.get("bytes", size) else ""
+            except OSError as exc:
+                raise ShardError(f"{path}: unreadable shard ({exc.strerror})") from exc
             if "bytes" in meta and size != meta["bytes"]:
                 raise ShardError(f"{path}: size check failed: {size} bytes, manifest says "
                                  f"{meta['bytes']} (truncated or replaced?)")
-            digest = sha256_file(path)
             if digest != meta["sha256"]:
                 raise ShardError(f"{path}: checksum check failed: sha256 {digest[:16]}..., "
                                  f"manifest says {str(meta['sha256'])[:16]}...")
         ids, arr = read_shard_unchecked(path)
-        width = int(np.prod(self.shape))
+        width = math.prod(self.shape)
         if arr.dtype != np.dtype(self.manifest["dtype"]):
             raise ShardError(f"{path}: dtype check failed: {arr.dtype}, expected "
                              f"{self.manifest['dtype']}")
@@ -303,6 +347,19 @@ class DatasetReader:
                                  f"(NaN/inf not allowed in {kind!r} here)")
             self._verified.add(key)
         return arr.reshape((arr.shape[0], *self.shape))
+
+    def verify_split(self, split: str, kinds: Sequence[str] = ("mixed", "clean")) -> int:
+        """Check every shard of ``split`` (of the given kinds) now, one shard at a time; return
+        the rows. Training calls this before it starts, so a damaged shard is reported as a
+        :class:`DataIntegrityError` naming the file rather than failing inside ``tf.data``.
+
+        Raises:
+            ManifestError, ShardError: see :meth:`read_entry`.
+        """
+        for entry in self.shards(split):
+            for k in kinds:
+                self.read_entry(entry, k)
+        return self.rows(split)
 
     def iter_shards(self, split: str, kinds: Sequence[str]) -> Iterator[tuple[np.ndarray, ...]]:
         """Yield, shard by shard, one ``(rows, *shape)`` array per requested kind."""
@@ -338,8 +395,8 @@ def load_manifest(root: str | Path) -> dict[str, Any]:
         raise ManifestError(f"{path}: unreadable manifest ({exc})") from exc
     try:
         manifest = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: not valid JSON ({exc})") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ManifestError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from exc
     if not isinstance(manifest, dict):
         raise ManifestError(f"{path}: expected a JSON object")
     for key in DatasetReader.REQUIRED:
@@ -347,14 +404,18 @@ def load_manifest(root: str | Path) -> dict[str, Any]:
             raise ManifestError(f"{path}: required field {key!r} missing")
     shape = manifest["shape"]
     if (not isinstance(shape, list) or not shape
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)):
-        raise ManifestError(f"{path}: field 'shape' must be a list of positive integers, "
-                            f"got {shape!r}")
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
+            or math.prod(shape) > MAX_EXAMPLE_VALUES):
+        raise ManifestError(f"{path}: field 'shape' must be a list of positive integers "
+                            f"(at most {MAX_EXAMPLE_VALUES} values per example), got {shape!r}")
     if manifest["dtype"] != DTYPE:
         raise ManifestError(f"{path}: field 'dtype' is {manifest['dtype']!r}; expected {DTYPE!r}")
-    if manifest["format"] not in FORMATS:
+    if not isinstance(manifest["format"], str) or manifest["format"] not in FORMATS:
         raise ManifestError(f"{path}: field 'format' is {manifest['format']!r}; expected one of "
                             f"{sorted(FORMATS)}")
+    if not isinstance(manifest.get("missing_targets", False), bool):
+        raise ManifestError(f"{path}: field 'missing_targets' is "
+                            f"{manifest['missing_targets']!r}; expected true or false")
     splits = manifest["splits"]
     if not isinstance(splits, dict):
         raise ManifestError(f"{path}: field 'splits' must be an object")
@@ -365,11 +426,12 @@ def load_manifest(root: str | Path) -> dict[str, Any]:
         for i, e in enumerate(shards):
             ok = (isinstance(e, dict)
                   and all(isinstance(e.get(k), int) and not isinstance(e.get(k), bool)
-                          and e.get(k) >= 0 for k in ("index", "rows", "offset"))
+                          and 0 <= e.get(k) <= MAX_ROWS for k in ("index", "rows", "offset"))
                   and isinstance(e.get("files"), dict)
                   and all(isinstance(f, dict) and isinstance(f.get("path"), str)
                           and isinstance(f.get("sha256"), str) for f in e["files"].values()))
             if not ok:
                 raise ManifestError(f"{path}: splits.{split}.shards[{i}] must have integer "
-                                    "index/rows/offset and files {kind: {path, sha256}}")
+                                    f"index/rows/offset in 0..{MAX_ROWS} and files "
+                                    "{kind: {path, sha256}}")
     return manifest

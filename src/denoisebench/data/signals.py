@@ -32,6 +32,25 @@ def scale_noise_to_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> n
     return (noise * gain).astype(noise.dtype)
 
 
+def multisine_tones(
+    params: Mapping[str, Any], rows: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first draws of :func:`multisine`: frequencies (Hz) and phases (rad), each
+    ``(rows, n_sines)`` float64.
+
+    Exposed so that an oracle can recover a shard's true frequencies by replaying its
+    SeedSequence (:func:`denoisebench.bounds.true_multisine_frequencies`) instead of storing
+    them: the shards stay the interface, and the same params give the same draws.
+    """
+    k = int(params["n_sines"])
+    freqs = rng.uniform(params["fmin_hz"], params["fmax_hz"], size=(rows, k))
+    if params["random_phase"]:
+        phase = rng.uniform(0.0, 2.0 * np.pi, size=(rows, k))
+    else:
+        phase = np.zeros((rows, k))
+    return freqs, phase
+
+
 def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) -> Generated:
     """Seed 004's task: sums of ``n_sines`` sinusoids in white Gaussian noise.
 
@@ -45,12 +64,8 @@ def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
     n = round(fs * float(params["duration_s"]))
     k = int(params["n_sines"])
     t = np.arange(n, dtype=np.float64) / fs
-    freqs = rng.uniform(params["fmin_hz"], params["fmax_hz"], size=(rows, k, 1))
-    if params["random_phase"]:
-        phase = rng.uniform(0.0, 2.0 * np.pi, size=(rows, k, 1))
-    else:
-        phase = np.zeros((rows, k, 1))
-    clean = np.sin(2.0 * np.pi * freqs * t + phase).sum(axis=1)
+    freqs, phase = multisine_tones(params, rows, rng)
+    clean = np.sin(2.0 * np.pi * freqs[:, :, None] * t + phase[:, :, None]).sum(axis=1)
     if params["normalize"]:
         clean /= k
     noise = rng.standard_normal((rows, n))
@@ -77,7 +92,9 @@ def quadratic(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
     (seed: 0.05). Returns ``(clean, noise)``, each ``(rows, length)`` float32, in the units of y.
     """
     n = int(params["length"])
-    x = float(params["x_start"]) + np.arange(n, dtype=np.float64) / float(params["fs"])
+    fs = float(params["fs"])
+    # (x_start fs + n) / fs as index times step: bit-for-bit the seed's x = i * 0.01
+    x = (float(params["x_start"]) * fs + np.arange(n, dtype=np.float64)) * (1.0 / fs)
     a, h, k = (rng.uniform(*params[key], size=(rows, 1)) for key in ("a_range", "h_range",
                                                                       "k_range"))
     clean = a * (x - h) ** 2 + k
@@ -133,6 +150,8 @@ def signal_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
     """Shape of one example (without the batch axis) for a generated 1-D dataset."""
     if params["kind"] == "multisine":
         return (round(float(params["fs"]) * float(params["duration_s"])),)
+    if params["kind"] in ("quadratic", "sine"):
+        return (int(params["length"]),)
     if params["kind"] in SHARD_AWARE:  # MNIST-format images
         return (28, 28)
     raise KeyError(f"no signal shape known for dataset kind {params['kind']!r}")

@@ -1,8 +1,14 @@
 """The HTML report: ``reports/index.html`` with PNG figures under ``reports/figures/``.
 
-Self-contained (inline CSS, local images, no scripts, no external requests). Read from the
-pipeline's outputs only: ``metrics/<model>.json``, ``metrics/<model>/panels.npz``,
-``models/<model>/history.csv`` and ``models/<model>/metadata.json``.
+Self-contained (inline CSS, local images, no scripts, no external requests: it opens
+offline; tests/test_report.py renders it in headless Chromium). Read from the pipeline's
+outputs only: ``metrics/<model>.json``, ``metrics/<model>/{panels.npz,sweep.csv}`` (1-D),
+``metrics/<model>/robustness.npz`` (images), ``models/<model>/history.csv`` and
+``models/<model>/metadata.json``.
+
+The first screen answers, per dataset, "which denoiser should I use, and how far is it from
+the limit" (:mod:`.signals` for 1-D data, :mod:`.images` for images); the dataset sections
+follow with every metric, the figures, SNR sweeps and training curves.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.shards import atomic_write_text
-from . import figures
+from . import images as image_report
+from . import signals as signal_report
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +35,16 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 max-width:1200px;padding:0 1rem;color:#222;line-height:1.45}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
-th,td{border:1px solid #ddd;padding:.3rem .55rem;text-align:right}
+th,td{border:1px solid #ddd;padding:.28rem .5rem;text-align:right;white-space:nowrap}
+th{white-space:normal}td:first-child,td.settings{white-space:normal}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
-tr.model td{font-weight:600}tr.best td{background:#eef7ee}
-.ci{color:#777;font-size:.8em}.note{color:#555;font-size:.9rem}
+tr.model td{font-weight:600}tr.best td{background:#e3f4e3}
+tr.oracle td,tr.parametric td,tr.limit td{color:#555;font-style:italic}
+tr.group td{background:#fafafa;color:#666;font-size:.8rem;text-align:left;font-style:normal}
+td.settings{text-align:left;font-size:.8rem;color:#444}
+.ci{color:#777;font-size:.75em}.note{color:#555;font-size:.9rem}
+p.verdict{font-size:1.02rem;margin:.4rem 0}
+nav{font-size:.9rem;color:#555}nav a{margin-right:.8rem}
 img{max-width:100%;border:1px solid #eee;margin:.4rem 0}
 code{background:#f4f4f4;padding:0 .2rem}
 """
@@ -59,45 +72,6 @@ def read_history(path: Path) -> pd.DataFrame | None:
         return None
     h = pd.read_csv(path)
     return h.drop_duplicates("epoch", keep="last").sort_values("epoch") if "epoch" in h else None
-
-
-def summary_rows(results: Mapping[str, Mapping[str, Any]], models: list[str]) -> pd.DataFrame:
-    """One row per method of a dataset: the models first, then the baselines of the first."""
-    rows = []
-    for m in models:
-        rows.append({"method": m, "label": m, "kind": "model", **results[m][m]})
-    if models:
-        for method, s in results[models[0]].items():
-            if method != models[0]:
-                rows.append({"method": method, "label": method, "kind": "baseline", **s})
-    df = pd.DataFrame(rows)
-    df["snri_lo"] = [c[0] for c in df["snri_db_agg_ci"]]
-    df["snri_hi"] = [c[1] for c in df["snri_db_agg_ci"]]
-    return df
-
-
-def _table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
-    head = ("<tr><th>method</th><th>SNRi aggregate (dB)</th><th>SNRi mean (dB)</th>"
-            "<th>SNR out (dB)</th><th>SI-SDR (dB)</th><th>MSE</th><th>MAE</th>"
-            "<th>parameters (seed)</th></tr>")
-    best = df["snri_db_agg"].idxmax()
-    body = []
-    for i, r in df.iterrows():
-        cls = "model" if r["kind"] == "model" else ""
-        cls += " best" if i == best else ""
-        if r["kind"] == "model":
-            meta = metadata.get(r["method"], {})
-            params = (f"{meta.get('trainable_params', r.get('params')):,} "
-                      f"({meta.get('seed_params') or '–':,})" if meta else "–")
-        else:
-            extra = {k: r[k] for k in ("order", "cutoff_hz") if k in r and pd.notna(r[k])}
-            params = ", ".join(f"{k} {_fmt(float(v), 1)}" for k, v in extra.items()) or "–"
-        body.append(
-            f"<tr class='{cls.strip()}'><td>{html.escape(r['label'])}</td>"
-            f"<td>{_ci(r, 'snri_db_agg')}</td><td>{_ci(r, 'snri_db_mean')}</td>"
-            f"<td>{_ci(r, 'snr_out_db')}</td><td>{_ci(r, 'si_sdr_db')}</td>"
-            f"<td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td><td>{params}</td></tr>")
-    return f"<table>{head}{''.join(body)}</table>"
 
 
 def render(
@@ -131,45 +105,23 @@ def render(
 
     first_screen, sections = [], []
     for ds_name, models in by_dataset.items():
-        df = summary_rows(results, models)
-        ds = cfg["datasets"][ds_name]
-        best = df.loc[df["snri_db_agg"].idxmax()]
-        lp = df[df["method"] == "lowpass"]
-        lp_txt = (f"; the lowpass filter gets {_fmt(float(lp['snri_db_agg'].iloc[0]))} dB"
-                  if len(lp) else "")
-        n = int(df["n"].iloc[0])
-        first_screen.append(
-            f"<h3>{html.escape(ds_name)} <span class=note>({html.escape(ds['kind'])}, "
-            f"{n} validation examples)</span></h3>"
-            f"<p>Best: <b>{html.escape(str(best['label']))}</b> with "
-            f"{_fmt(float(best['snri_db_agg']))} dB aggregate SNR improvement{lp_txt}.</p>"
-            + _table(df, metadata))
-        bars = figures.snri_bars(df, fig_dir / f"{ds_name}_snri.png",
-                                 f"{ds_name}: SNR improvement with 95 % CI")
-        parts = [f"<h2>Dataset {html.escape(ds_name)}</h2>",
-                 f"<img src='figures/{bars.name}' alt='SNRi of every method on {ds_name}'>"]
-        histories = {m: h for m in models
-                     if (h := read_history(models_dir / m / "history.csv")) is not None}
-        if histories:
-            curves = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
-            parts.append(f"<h3>Training curves</h3><img src='figures/{curves.name}' "
-                         f"alt='training curves on {ds_name}'>")
-        for m in models:
-            panels_path = metrics_dir / m / "panels.npz"
-            if panels_path.exists():
-                with np.load(panels_path, allow_pickle=False) as z:
-                    panels = {k: z[k] for k in z.files}
-                fig = figures.signal_panels(panels, m, fig_dir / f"{m}_panels.png")
-                meta = metadata.get(m, {})
-                parts.append(
-                    f"<h3>{html.escape(m)}: validation examples</h3>"
-                    f"<p class=note>{html.escape(str(meta.get('source', '')))}; trained on "
-                    f"{meta.get('train_examples', '–')} examples, best validation L1 "
-                    f"{_fmt(meta.get('best_val_l1'), 4)}.</p>"
-                    f"<img src='figures/{fig.name}' alt='{html.escape(m)} examples'>")
-        sections.append("\n".join(parts))
+        if cfg["datasets"][ds_name]["kind"] in ("images", "images_blur"):  # PSNR/SSIM section
+            head, body = image_report.section(ds_name, cfg["datasets"][ds_name], models, results,
+                                              metadata, metrics_dir, models_dir, fig_dir)
+            first_screen.append(head)
+            sections.append(body)
+            continue
+        head, body = signal_report.section(ds_name, cfg["datasets"][ds_name], models, results,
+                                           metadata, metrics_dir, models_dir, fig_dir)
+        first_screen.append(head)
+        sections.append(body)
 
     versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
+    confidence = f"{100 * float(cfg['evaluation']['confidence']):g} %"
+    sections = [body if f"id='ds-{d}'" in body else f"<section id='ds-{d}'>{body}</section>"
+                for d, body in zip(by_dataset, sections, strict=True)]
+    nav = "Datasets: " + " ".join(f"<a href='#ds-{html.escape(d)}'>{html.escape(d)}</a>"
+                                  for d in by_dataset)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -177,10 +129,14 @@ def render(
 <title>denoisebench report</title><style>{CSS}</style></head>
 <body>
 <h1>denoisebench report</h1>
-<p class=note>Which denoiser should I use for this data? Every method is judged on the same
-validation examples. SNRi aggregate = 10·log10(Σ noise energy / Σ error energy) over the set;
-SNRi mean = mean of per-example SNRi (the two are not comparable with each other).
-Brackets: 95 % bootstrap confidence intervals. Highlighted: the best method per dataset.</p>
+<p class=note>Which denoiser should I use for this data, and how far is it from the limit?
+All methods are judged on the same validation examples: learned models, classical filters
+tuned on the training split, and references that say what the signal model allows (oracles
+know the truth, parametric fits know the model; the Cramér–Rao limit 10·log10(N / p) bounds
+any unbiased estimator of p signal parameters). SNRi aggregate = 10·log10(Σ noise energy /
+Σ error energy) over the set. Brackets: {confidence} bootstrap intervals. Highlighted: the
+best deployable method.</p>
+<nav>{nav}</nav>
 {''.join(first_screen)}
 {''.join(sections)}
 <h2>Provenance</h2>

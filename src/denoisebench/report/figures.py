@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +16,14 @@ from ..data.shards import atomic_write_bytes  # noqa: E402
 
 COLORS = {"clean": "#1b9e77", "mixed": "#999999", "lowpass": "#7570b3"}
 MODEL_COLOR = "#d95f02"
+#: colours by method kind (models warm, baselines cool, references dark)
+KIND_PALETTES = {
+    "model": ["#d95f02", "#e7298a", "#a6761d", "#e6ab02", "#b2182b", "#f46d43"],
+    "baseline": ["#1f78b4", "#6a3d9a", "#66a61e", "#a6cee3", "#8da0cb", "#386cb0", "#b2df8a"],
+    "oracle": ["#01665e", "#35978f", "#8c510a"],
+    "parametric": ["#252525", "#525252", "#737373"],
+    "limit": ["#000000"],
+}
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
@@ -27,24 +35,75 @@ def save(fig: plt.Figure, path: Path) -> Path:
 
 
 def spectrum_db(x: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided magnitude spectrum ``(freqs Hz, 20 log10 |X| dB)`` of a ``(time,)`` signal."""
-    mag = np.abs(np.fft.rfft(x)) / len(x)
+    """One-sided amplitude spectrum of a ``(time,)`` signal through a Hann window.
+
+    Returns ``(freqs (time // 2 + 1,) Hz, level dB)`` with level = 20 log10(2 |X_k| / sum w):
+    a sinusoid of amplitude A on a bin reads 20 log10 A (coherent-gain normalisation). The
+    window (``scipy.signal.get_window("hann", n)``, periodic) keeps the leakage of a tone
+    between bins about 31 dB below it instead of the rectangular window's 13 dB, so the noise
+    floor between tones is visible.
+    """
+    from scipy.signal import get_window
+
+    x = np.asarray(x, dtype=np.float64)
+    w = get_window("hann", len(x))
+    mag = 2.0 * np.abs(np.fft.rfft(x * w)) / np.sum(w)
     return np.fft.rfftfreq(len(x), d=1.0 / fs), 20 * np.log10(np.maximum(mag, 1e-8))
 
 
-def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path) -> Path:
-    """Seed 004's view: per example, clean / mixed / denoised / lowpass in time, and spectra.
+def method_color(name: str, kind: str, index: int = 0) -> str:
+    """Colour of a method by its kind (model, baseline, oracle, parametric, limit)."""
+    if name in COLORS:
+        return COLORS[name]
+    palette = KIND_PALETTES.get(kind, KIND_PALETTES["model"])
+    return palette[index % len(palette)]
 
-    ``panels`` is the content of ``metrics/<model>/panels.npz``: ``clean``, ``mixed``
-    ``(examples, time)``, ``est_<method>`` and ``fs``.
+
+def color_map(methods: Sequence[str], kinds: Mapping[str, str]) -> dict[str, str]:
+    """One colour per method, by kind and order within the kind; pass the same map to every
+    figure of a dataset so that a method keeps its colour."""
+    counts: dict[str, int] = {}
+    out = {}
+    for m in methods:
+        if m in COLORS:
+            out[m] = COLORS[m]
+            continue
+        kind = kinds.get(m, "model")
+        counts[kind] = counts.get(kind, -1) + 1
+        out[m] = method_color(m, kind, counts[kind])
+    return out
+
+
+def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
+                  methods: Sequence[str] | None = None,
+                  labels: Mapping[str, str] | None = None,
+                  colors: Mapping[str, str] | None = None) -> Path:
+    """Seed 004's view: per example, clean / mixed / each method in time, and spectra.
+
+    Args:
+        panels: the content of ``metrics/<model>/panels.npz``: ``clean``, ``mixed``
+            ``(examples, time)``, ``est_<method>``, ``methods``, ``kinds`` and ``fs``.
+        model: the model's name (its column is titled "denoised").
+        methods: the methods to draw, in order (default: every method in ``panels``).
+        labels: column titles by method.
+        colors: colour by method (default: :func:`color_map` of the panels' methods).
+
+    The last column overlays the Hann-windowed amplitude spectra (:func:`spectrum_db`) of the
+    clean, mixed, model and first baseline signals.
     """
     clean, mixed = panels["clean"], panels["mixed"]
     fs = float(panels["fs"]) if np.isfinite(panels["fs"]) else 1.0
-    methods = [str(m) for m in panels["methods"]]
+    all_methods = [str(m) for m in panels["methods"]]
+    kinds = dict(zip(all_methods, [str(k) for k in panels["kinds"]], strict=False)) \
+        if "kinds" in panels else {}
+    methods = [m for m in (methods or all_methods) if f"est_{m}" in panels]
+    labels = dict(labels or {})
+    cmap = {**color_map(all_methods, kinds), **(colors or {}), "clean": COLORS["clean"],
+            "mixed": COLORS["mixed"]}
     cols = ["clean", "mixed", *methods]
     n = len(clean)
     t = np.arange(clean.shape[1]) / fs
-    fig, axes = plt.subplots(n, len(cols) + 1, figsize=(3.0 * (len(cols) + 1), 1.9 * n),
+    fig, axes = plt.subplots(n, len(cols) + 1, figsize=(2.55 * (len(cols) + 1), 1.75 * n + 0.6),
                              squeeze=False, sharex="col")
     for i in range(n):
         series = {"clean": clean[i], "mixed": mixed[i],
@@ -52,29 +111,33 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path) -> P
         lim = 1.1 * np.nanmax(np.abs(mixed[i]))
         for j, name in enumerate(cols):
             ax = axes[i, j]
-            color = COLORS.get(name, MODEL_COLOR)
+            color = cmap[name]
             if name not in ("clean", "mixed"):
                 ax.plot(t, clean[i], color=COLORS["clean"], lw=0.8, alpha=0.6)
             ax.plot(t, series[name], color=color, lw=0.9)
             ax.set_ylim(-lim, lim)
             if i == 0:
-                ax.set_title(name if name != model else f"{model} (denoised)", fontsize=9)
+                title = f"{model} (denoised)" if name == model else labels.get(name, name)
+                ax.set_title(title, fontsize=8)
             if i == n - 1:
-                ax.set_xlabel("time (s)")
+                ax.set_xlabel("time (s)" if fs != 1.0 else "sample", fontsize=8)
             ax.tick_params(labelsize=7)
         ax = axes[i, -1]
-        for name in cols:
+        shown = ["mixed", "clean", *[m for m in methods if m == model][:1],
+                 *[m for m in methods if kinds.get(m) == "baseline"][:1]]
+        for name in shown:
             f, db = spectrum_db(np.nan_to_num(series[name]), fs)
-            ax.plot(f, db, lw=0.8, color=COLORS.get(name, MODEL_COLOR), label=name,
-                    alpha=0.5 if name == "mixed" else 0.9)
+            ax.plot(f, db, lw=0.8, color=cmap[name],
+                    label=labels.get(name, name), alpha=0.5 if name == "mixed" else 0.9)
         ax.set_ylim(-70, 0)
         ax.tick_params(labelsize=7)
         if i == 0:
-            ax.set_title("magnitude spectrum (dB)", fontsize=9)
+            ax.set_title("amplitude spectrum, Hann (dB)", fontsize=8)
             ax.legend(fontsize=6, loc="upper right")
         if i == n - 1:
-            ax.set_xlabel("frequency (Hz)")
+            ax.set_xlabel("frequency (Hz)" if fs != 1.0 else "cycles / sample", fontsize=8)
     fig.suptitle(f"{model}: validation examples (green: clean target)", fontsize=10)
+    fig.tight_layout()
     return save(fig, path)
 
 
@@ -97,19 +160,78 @@ def training_curves(histories: Mapping[str, pd.DataFrame], path: Path) -> Path:
     return save(fig, path)
 
 
-def snri_bars(table: pd.DataFrame, path: Path, title: str) -> Path:
-    """Aggregate SNRi with 95 % intervals per method (rows of the summary table)."""
-    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.2))
+def snri_bars(table: pd.DataFrame, path: Path, title: str,
+              limit: tuple[str, float] | None = None,
+              colors: Mapping[str, str] | None = None) -> Path:
+    """Aggregate SNRi with 95 % intervals per method (rows of the summary table: ``method``,
+    ``label``, ``kind``, ``snri_db_agg``, ``snri_lo``, ``snri_hi``); references hatched, the
+    limit ``(label, dB)`` as a dashed vertical line."""
+    fig, ax = plt.subplots(figsize=(7.0, 0.36 * len(table) + 1.3))
     y = np.arange(len(table))
     lo = table["snri_db_agg"] - table["snri_lo"]
     hi = table["snri_hi"] - table["snri_db_agg"]
-    colors = [COLORS.get(m, MODEL_COLOR) for m in table["method"]]
-    ax.barh(y, table["snri_db_agg"], xerr=[lo, hi], color=colors, capsize=3)
+    kinds = list(table["kind"]) if "kind" in table else ["model"] * len(table)
+    cmap = {**color_map(list(table["method"]), dict(zip(table["method"], kinds, strict=True))),
+            **(colors or {})}
+    bars = ax.barh(y, table["snri_db_agg"], xerr=[lo, hi], color=[cmap[m] for m in
+                                                                  table["method"]], capsize=3)
+    for bar, kind in zip(bars, kinds, strict=True):
+        if kind in ("oracle", "parametric"):
+            bar.set_hatch("//")
+            bar.set_alpha(0.55)
     ax.set_yticks(y, table["label"], fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="k", lw=0.6)
+    if limit is not None:
+        ax.axvline(limit[1], color="k", ls="--", lw=1.2, label=f"{limit[0]} ({limit[1]:.2f} dB)")
+        ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel("SNR improvement, aggregate (dB)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return save(fig, path)
 
+
+def sweep_figure(curves: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
+                 labels: Mapping[str, str], path: Path, title: str,
+                 train_snr_db: float | None = None, limit: tuple[str, float] | None = None,
+                 colors: Mapping[str, str] | None = None) -> Path:
+    """SNRi (aggregate) against input SNR, one line per method, with shaded 95 % intervals.
+
+    Args:
+        curves: ``{method: frame}`` with ``snr_in_db``, ``<method>``, ``<method>_ci_low`` and
+            ``<method>_ci_high`` columns (``metrics/<model>/sweep.csv``).
+        kinds: ``{method: kind}``: models thick, baselines thin, oracles dotted,
+            parametric fits dash-dotted.
+        labels: legend labels by method.
+        train_snr_db: the dataset's SNR (a dotted vertical line).
+        limit: ``(label, dB)``: a dashed black horizontal line.
+    """
+    fig, ax = plt.subplots(figsize=(8.2, 4.6))
+    cmap = {**color_map(list(curves), kinds), **(colors or {})}
+    for m, df in curves.items():
+        if m not in df or df[m].isna().all():
+            continue
+        kind = kinds.get(m, "model")
+        color = cmap[m]
+        style = {"model": dict(lw=2.2, marker="o", ms=3.5),
+                 "baseline": dict(lw=1.1, marker=".", ms=4),
+                 "oracle": dict(lw=1.2, ls=":"),
+                 "parametric": dict(lw=1.5, ls="-.")}.get(kind, dict(lw=1))
+        ax.plot(df["snr_in_db"], df[m], color=color, label=labels.get(m, m), **style)
+        if f"{m}_ci_low" in df:
+            ax.fill_between(df["snr_in_db"], df[f"{m}_ci_low"], df[f"{m}_ci_high"],
+                            color=color, alpha=0.15, lw=0)
+    if limit is not None:
+        ax.axhline(limit[1], color="k", ls="--", lw=1.2, label=f"{limit[0]} ({limit[1]:.2f} dB)")
+    if train_snr_db is not None:
+        ax.axvline(train_snr_db, color="0.4", ls=":", lw=1)
+        ax.annotate("dataset SNR", (train_snr_db, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=7, color="0.3")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("input SNR (dB)")
+    ax.set_ylabel("SNR improvement, aggregate (dB)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,255 @@
+"""The report's section for image datasets (seeds 002/003): PSNR/SSIM table, bars, image grids
+and seed 003's robustness figure.
+
+Reads only pipeline outputs (no TensorFlow): ``metrics/<model>.json`` (image keys ``psnr_db``,
+``ssim``, ``mse``, ``mae`` with ``_ci``), ``metrics/<model>/panels.npz`` (``clean``, ``mixed``,
+``est_<method>`` as ``(k, 28, 28)``), ``metrics/<model>/robustness.npz`` (see
+:mod:`denoisebench.image_evaluation`) and ``models/<model>/{history.csv,metadata.json}``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import figures
+from .figures import plt
+
+#: methods in metrics JSON that are not classical filters
+REFERENCE_METHODS = ("noisy",)
+BASELINE_COLOR = "#7570b3"
+NOISY_COLOR = "#999999"
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if isinstance(v, float):
+        if v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e4):
+            return f"{v:.3g}"
+        return f"{v:.{digits}f}"
+    return html.escape(str(v))
+
+
+def _ci(s: Mapping[str, Any], key: str, digits: int = 2) -> str:
+    lo, hi = s.get(f"{key}_ci", [None, None])
+    return (f"{_fmt(s.get(key), digits)} <span class=ci>[{_fmt(lo, digits)}, "
+            f"{_fmt(hi, digits)}]</span>")
+
+
+def summary_rows(results: Mapping[str, Mapping[str, Any]], models: Sequence[str]) -> pd.DataFrame:
+    """One row per method: each model (from its own metrics), then the classical filters and
+    the noisy input as judged in the first model's metrics (same validation images)."""
+    rows = [{"method": m, "kind": "model", **results[m][m]} for m in models]
+    if models:
+        for method, s in results[models[0]].items():
+            if method != models[0]:
+                kind = "reference" if method in REFERENCE_METHODS else "baseline"
+                rows.append({"method": method, "kind": kind, **s})
+    return pd.DataFrame(rows)
+
+
+def best_filter(df: pd.DataFrame) -> str | None:
+    """The classical filter with the highest mean PSNR (None when there is none)."""
+    base = df[df["kind"] == "baseline"]
+    return None if base.empty else str(base.loc[base["psnr_db"].idxmax(), "method"])
+
+
+def _settings(r: pd.Series) -> str:
+    skip = {"method", "kind", "n", "params", "seed_params", "tuned_on_train_images"}
+    parts = []
+    for k, v in r.items():
+        if (k in skip or k.endswith("_ci") or k in ("psnr_db", "ssim", "mse", "mae")
+                or not isinstance(v, int | float) or pd.isna(v)):
+            continue
+        text = f"{int(v)}" if float(v).is_integer() else f"{float(v):g}"
+        parts.append(f"{html.escape(str(k))} {text}")
+    return ", ".join(parts) or "–"
+
+
+def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
+    """HTML table: PSNR, SSIM, MSE, MAE with intervals; parameters (models) or tuned settings
+    (filters). The best PSNR and the best SSIM are highlighted."""
+    head = ("<tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>MAE</th>"
+            "<th>parameters (seed) / tuned setting</th></tr>")
+    best_psnr, best_ssim = df["psnr_db"].idxmax(), df["ssim"].idxmax()
+    body = []
+    for i, r in df.iterrows():
+        if r["kind"] == "model":
+            meta = metadata.get(r["method"], {})
+            count = meta.get("trainable_params", r.get("params"))
+            seed = meta.get("seed_params", r.get("seed_params"))
+            extra = (f"{int(count):,} ({int(seed):,})" if count is not None and pd.notna(count)
+                     and seed is not None and pd.notna(seed) else "–")
+        elif r["kind"] == "reference":
+            extra = "the noisy input itself"
+        else:
+            extra = _settings(r)
+        cls = "model" if r["kind"] == "model" else ""
+        cell_p = f"<b>{_ci(r, 'psnr_db')}</b>" if i == best_psnr else _ci(r, "psnr_db")
+        cell_s = f"<b>{_ci(r, 'ssim', 3)}</b>" if i == best_ssim else _ci(r, "ssim", 3)
+        body.append(f"<tr class='{cls}'><td>{html.escape(str(r['method']))}</td><td>{cell_p}</td>"
+                    f"<td>{cell_s}</td><td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td>"
+                    f"<td>{extra}</td></tr>")
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def metric_bars(df: pd.DataFrame, path: Path, title: str) -> Path:
+    """Mean PSNR and SSIM with 95 % intervals per method (rows of the summary table)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.36 * len(df) + 1.3), sharey=True)
+    y = np.arange(len(df))
+    colors = [figures.MODEL_COLOR if k == "model" else NOISY_COLOR if k == "reference"
+              else BASELINE_COLOR for k in df["kind"]]
+    for ax, key, label in ((axes[0], "psnr_db", "PSNR (dB)"), (axes[1], "ssim", "SSIM")):
+        lo = df[key] - [c[0] for c in df[f"{key}_ci"]]
+        hi = [c[1] for c in df[f"{key}_ci"]] - df[key]
+        for i in range(len(df)):  # points, not bars: the axis does not start at zero
+            ax.errorbar(df[key].iloc[i], y[i], xerr=[[lo.iloc[i]], [hi.iloc[i]]], fmt="o",
+                        color=colors[i], capsize=3, ms=6)
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].set_yticks(y, df["method"], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    return figures.save(fig, path)
+
+
+def image_grid(columns: Mapping[str, np.ndarray], path: Path, title: str,
+               scores: Mapping[str, Sequence[float]] | None = None) -> Path:
+    """Rows of images, one column per entry of ``columns`` (``{label: (k, H, W)}``), grey scale
+    on the fixed range [0, 1]; ``scores`` (``{label: (k,) PSNR dB}``) annotates panels."""
+    labels = list(columns)
+    k = len(next(iter(columns.values())))
+    fig, axes = plt.subplots(k, len(labels), figsize=(1.55 * len(labels), 1.6 * k + 0.4),
+                             squeeze=False)
+    for j, label in enumerate(labels):
+        for i in range(k):
+            ax = axes[i, j]
+            ax.imshow(columns[label][i], cmap="gray", vmin=0.0, vmax=1.0,
+                      interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(label, fontsize=8)
+            if scores and label in scores:
+                ax.set_xlabel(f"{scores[label][i]:.1f} dB", fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return figures.save(fig, path)
+
+
+def robustness_figure(sweeps: Mapping[str, Mapping[str, np.ndarray]], path: Path,
+                      title: str) -> Path:
+    """Seed 003's figure: the input row (growing blur ``s`` and noise ``r``), then one output
+    row per model; PSNR (dB) of each panel against the clean image underneath."""
+    first = next(iter(sweeps.values()))
+    steps = len(first["inputs"])
+    rows = [("input", first["inputs"], first["input_psnr_db"])]
+    rows += [(m, s["outputs"], s["psnr_db"]) for m, s in sweeps.items()]
+    fig, axes = plt.subplots(len(rows), steps, figsize=(1.7 * steps, 1.85 * len(rows) + 0.3),
+                             squeeze=False)
+    for i, (label, imgs, psnr) in enumerate(rows):
+        for j in range(steps):
+            ax = axes[i, j]
+            ax.imshow(imgs[j], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(f"{psnr[j]:.1f} dB", fontsize=7)
+            if i == 0:
+                ax.set_title(f"s={first['sigma'][j]:.1f}, r={first['r'][j]:.1f}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return figures.save(fig, path)
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray] | None:
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def section(
+    ds_name: str,
+    ds: Mapping[str, Any],
+    models: Sequence[str],
+    results: Mapping[str, Mapping[str, Any]],
+    metadata: Mapping[str, Mapping[str, Any]],
+    metrics_dir: Path,
+    models_dir: Path,
+    fig_dir: Path,
+) -> tuple[str, str]:
+    """HTML for one image dataset: ``(summary for the first screen, full section)``.
+
+    Figures go to ``fig_dir`` as ``<dataset>_metrics.png``, ``<dataset>_training.png``,
+    ``<dataset>_grid.png`` and ``<dataset>_robustness.png``.
+    """
+    from . import read_history
+
+    df = summary_rows(results, models)
+    n = int(df["n"].iloc[0])
+    best = df.loc[df["psnr_db"].idxmax()]
+    bf = best_filter(df)
+    bf_txt = ""
+    if bf is not None:
+        r = df[df["method"] == bf].iloc[0]
+        bf_txt = (f"; the best classical filter, {html.escape(bf)}, gets "
+                  f"{_fmt(float(r['psnr_db']))} dB / SSIM {_fmt(float(r['ssim']), 3)}")
+    noise = (f"Gaussian noise, std {ds.get('noise_std')}" if ds["kind"] == "images" else
+             f"blur σ ~ U({ds.get('blur_sigma_min')}, {ds.get('blur_sigma_max')}) + uniform "
+             f"noise ±r, r ~ U({ds.get('noise_range_min')}, {ds.get('noise_range_max')})")
+    head = (f"<h3>{html.escape(ds_name)} <span class=note>({html.escape(ds['kind'])}: "
+            f"{html.escape(str(ds.get('source')))}, {noise}; {n} validation images)</span></h3>"
+            f"<p>Best PSNR: <b>{html.escape(str(best['method']))}</b> with "
+            f"{_fmt(float(best['psnr_db']))} dB (SSIM {_fmt(float(best['ssim']), 3)}){bf_txt}. "
+            "PSNR (data range 1) and SSIM are means over the validation images; filters' "
+            "settings were chosen by a grid search on training images.</p>"
+            + table(df, metadata))
+
+    parts = [f"<h2>Dataset {html.escape(ds_name)}</h2>"]
+    bars = metric_bars(df, fig_dir / f"{ds_name}_metrics.png",
+                       f"{ds_name}: mean PSNR and SSIM with 95 % CI")
+    parts.append(f"<img src='figures/{bars.name}' alt='PSNR and SSIM on {ds_name}'>")
+    histories = {m: h for m in models
+                 if (h := read_history(models_dir / m / "history.csv")) is not None}
+    if histories:
+        curves = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
+        parts.append(f"<h3>Training curves</h3><img src='figures/{curves.name}' "
+                     f"alt='training curves on {ds_name}'>")
+
+    panels = {m: p for m in models if (p := _load_npz(metrics_dir / m / "panels.npz"))}
+    if panels:
+        first = next(iter(panels.values()))
+        columns = {"clean": first["clean"], "noisy": first["mixed"]}
+        columns.update({m: p[f"est_{m}"] for m, p in panels.items()})
+        if bf is not None and f"est_{bf}" in first:
+            columns[f"{bf} (best filter)"] = first[f"est_{bf}"]
+        from ..image_metrics import psnr_db
+
+        scores = {k: psnr_db(first["clean"], v) for k, v in columns.items() if k != "clean"}
+        grid = image_grid(columns, fig_dir / f"{ds_name}_grid.png",
+                          f"{ds_name}: validation images (PSNR under each panel)", scores)
+        notes = "; ".join(
+            f"{html.escape(m)}: {html.escape(str(metadata.get(m, {}).get('source', '')))}, "
+            f"trained on {metadata.get(m, {}).get('train_examples', '–')} examples"
+            for m in panels)
+        parts.append(f"<h3>Validation images</h3><p class=note>{notes}.</p>"
+                     f"<img src='figures/{grid.name}' alt='image grid on {ds_name}'>")
+
+    sweeps = {m: s for m in models if (s := _load_npz(metrics_dir / m / "robustness.npz"))}
+    if sweeps:
+        fig = robustness_figure(sweeps, fig_dir / f"{ds_name}_robustness.png",
+                                f"{ds_name}: growing blur s and uniform noise ±r (seed 003)")
+        parts.append("<h3>Robustness to blur and noise</h3><p class=note>Seed 003's sweep on one "
+                     "validation image: Gaussian blur σ = 0.5·i, then uniform noise in ±0.2·i "
+                     "(i = 0..5, not clipped); first row the input, then each model's output "
+                     "(PSNR against the clean image underneath).</p>"
+                     f"<img src='figures/{fig.name}' alt='robustness sweep on {ds_name}'>")
+    return head, "\n".join(parts)
