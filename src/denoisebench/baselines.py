@@ -116,7 +116,8 @@ def design_lowpass(spec: Mapping[str, Any], fs: float) -> Lowpass:
 
 def butterworth(x: np.ndarray, fs: float, order: float, cutoff_hz: float | None = None,
                 low_hz: float | None = None, high_hz: float | None = None) -> np.ndarray:
-    """Zero-phase Butterworth lowpass (``cutoff_hz``) or band-pass (``low_hz``, ``high_hz``).
+    """Zero-phase Butterworth lowpass (``cutoff_hz``) or band-pass (``low_hz``, ``high_hz``;
+    ``low_hz`` 0 gives the lowpass at ``high_hz``).
 
     ``scipy.signal.butter(..., output="sos")`` then ``sosfiltfilt`` along the last axis (the
     forward-backward pass squares the magnitude response: twice the attenuation in dB).
@@ -124,8 +125,9 @@ def butterworth(x: np.ndarray, fs: float, order: float, cutoff_hz: float | None 
     Raises:
         ValueError: edges outside (0, fs / 2), or a signal too short for the filter's padding.
     """
-    if cutoff_hz is not None:
-        sos = signal.butter(int(order), cutoff_hz, btype="lowpass", fs=fs, output="sos")
+    if cutoff_hz is not None or not low_hz:  # a band from 0 Hz is a lowpass
+        edge = cutoff_hz if cutoff_hz is not None else high_hz
+        sos = signal.butter(int(order), edge, btype="lowpass", fs=fs, output="sos")
     else:
         sos = signal.butter(int(order), [low_hz, high_hz], btype="bandpass", fs=fs, output="sos")
     return signal.sosfiltfilt(sos, np.asarray(x, dtype=np.float64), axis=-1)
@@ -193,8 +195,10 @@ def search_space(method: str, n: int, fs: float) -> list[Settings]:
     With nyq = fs / 2 and f1 = fs / n (one cycle per example):
 
     * ``lowpass_tuned``: order 1..6 x cutoff in 32 log-spaced values over [f1, 0.95 nyq];
-    * ``bandpass``: order {1, 2, 4} x low edge in 10 log-spaced values over [f1 / 2, nyq / 2]
-      x high edge in 12 log-spaced values over [2 f1, 0.95 nyq], high >= 1.25 low;
+    * ``bandpass``: order {1, 2, 4} x low edge 0 (no high-pass: a lowpass, so that the band
+      can keep a signal's DC, e.g. quadratic) or one of 10 log-spaced values over
+      [f1 / 2, nyq / 2] x high edge in 12 log-spaced values over [2 f1, 0.95 nyq],
+      high >= 1.25 low;
     * ``savgol``: window in ~14 log-spaced odd lengths over [5, min(n / 2, 101)] x polynomial
       order 0..5 below the window;
     * ``wiener``: window in ~16 odd lengths over [3, min(n / 4, 65)];
@@ -210,7 +214,7 @@ def search_space(method: str, n: int, fs: float) -> list[Settings]:
                 for c in np.geomspace(f1, 0.95 * nyq, 32)]
     if method == "bandpass":
         return [{"order": o, "low_hz": float(lo), "high_hz": float(hi)} for o in (1, 2, 4)
-                for lo in np.geomspace(f1 / 2, nyq / 2, 10)
+                for lo in (0.0, *np.geomspace(f1 / 2, nyq / 2, 10))
                 for hi in np.geomspace(2 * f1, 0.95 * nyq, 12) if hi >= 1.25 * lo]
     if method == "savgol":
         windows = _odd(np.geomspace(5, max(5, min(n // 2, 101)), 14))

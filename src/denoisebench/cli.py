@@ -49,6 +49,9 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
     cfg = _load(args)
     ds = _dataset(cfg, args.dataset)
+    if ds["kind"] == "folder":
+        raise cfgmod.ConfigError(f"datasets.{args.dataset} is a folder dataset: write its manifest "
+                                 f"with `denoisebench datasets manifest {ds['path']}`")
     path = generate.build_manifest(args.dataset, ds, cfg["seed"],
                                    generate.dataset_root(args.dataset, args.data_dir))
     logging.info("wrote %s", path)

@@ -90,7 +90,10 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
                 metrics.append({path: {"cache": False}})
             elif path.endswith("history.csv"):
                 outs.append({path: {"cache": False}})
-                plots.append({path: {"x": "epoch", "y": ["l1", "val_l1"]}})
+                plots.append({path: {"x": "epoch", "y": ["l1", "val_l1"],
+                                     "title": f"{job.wildcards_dict.get('model', path)}: "
+                                              "training curves",
+                                     "x_label": "epoch", "y_label": "L1 (MAE)"}})
             else:
                 outs.append(path)
         stage: dict[str, Any] = {"cmd": job.shellcmd.strip()}

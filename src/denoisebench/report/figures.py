@@ -88,8 +88,9 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
         labels: column titles by method.
         colors: colour by method (default: :func:`color_map` of the panels' methods).
 
-    The last column overlays the Hann-windowed amplitude spectra (:func:`spectrum_db`) of the
-    clean, mixed, model and first baseline signals.
+    The time panels of examples longer than 128 samples show the first quarter (at least 64
+    samples). The last column overlays the Hann-windowed amplitude spectra
+    (:func:`spectrum_db`) of the whole mixed, clean, model and first baseline signals.
     """
     clean, mixed = panels["clean"], panels["mixed"]
     fs = float(panels["fs"]) if np.isfinite(panels["fs"]) else 1.0
@@ -102,7 +103,10 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
             "mixed": COLORS["mixed"]}
     cols = ["clean", "mixed", *methods]
     n = len(clean)
-    t = np.arange(clean.shape[1]) / fs
+    # long examples: the time panels show the first quarter (at least 64 samples), so that
+    # waveforms stay readable; the spectra use the whole example
+    span = clean.shape[1] if clean.shape[1] <= 128 else max(64, clean.shape[1] // 4)
+    t = np.arange(span) / fs
     fig, axes = plt.subplots(n, len(cols) + 1, figsize=(2.55 * (len(cols) + 1), 1.75 * n + 0.6),
                              squeeze=False, sharex="col")
     for i in range(n):
@@ -113,14 +117,15 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
             ax = axes[i, j]
             color = cmap[name]
             if name not in ("clean", "mixed"):
-                ax.plot(t, clean[i], color=COLORS["clean"], lw=0.8, alpha=0.6)
-            ax.plot(t, series[name], color=color, lw=0.9)
+                ax.plot(t, clean[i, :span], color=COLORS["clean"], lw=2.0, alpha=0.45)
+            ax.plot(t, series[name][:span], color=color, lw=1.0)
             ax.set_ylim(-lim, lim)
             if i == 0:
                 title = f"{model} (denoised)" if name == model else labels.get(name, name)
                 ax.set_title(title, fontsize=8)
             if i == n - 1:
                 ax.set_xlabel("time (s)" if fs != 1.0 else "sample", fontsize=8)
+
             ax.tick_params(labelsize=7)
         ax = axes[i, -1]
         shown = ["mixed", "clean", *[m for m in methods if m == model][:1],
@@ -136,7 +141,8 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
             ax.legend(fontsize=6, loc="upper right")
         if i == n - 1:
             ax.set_xlabel("frequency (Hz)" if fs != 1.0 else "cycles / sample", fontsize=8)
-    fig.suptitle(f"{model}: validation examples (green: clean target)", fontsize=10)
+    zoom = f"; time: first {span} of {clean.shape[1]} samples" if span < clean.shape[1] else ""
+    fig.suptitle(f"{model}: validation examples (green: clean target{zoom})", fontsize=10)
     fig.tight_layout()
     return save(fig, path)
 
