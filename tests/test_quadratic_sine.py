@@ -280,3 +280,23 @@ def test_train_split_matches_generated_shards(tmp_path: Path) -> None:
     assert np.array_equal(clean, reader.read("train", "clean"))
     assert np.array_equal(mixed, reader.read("train", "mixed"))
     assert len(tuning.train_split("sine", ds, 11, max_rows=25)[0]) == 25
+
+
+def test_sine_missing_targets_written_to_train_shards(tmp_path) -> None:
+    """A train shard with missing_fraction carries NaN in clean only; the reader accepts it."""
+    import numpy as np
+
+    from denoisebench.config import load
+    from denoisebench.data import generate, shards
+
+    ds = {**load(["params.yaml"])["datasets"]["sine"], "missing_fraction": 0.01,
+          "train_size": 40, "validation_size": 10, "train_shards": 1, "validation_shards": 1}
+    for split in shards.SPLITS:
+        generate.generate_shard("sine", ds, 1, split, 0, tmp_path)
+    generate.build_manifest("sine", ds, 1, tmp_path)
+    reader = shards.DatasetReader(tmp_path)
+    clean = reader.read("train", "clean")
+    assert np.isnan(clean).sum() == round(0.01 * clean.size)
+    assert not np.isnan(reader.read("train", "mixed")).any()
+    assert not np.isnan(reader.read("train", "noise")).any()
+    assert not np.isnan(reader.read("validation", "clean")).any()

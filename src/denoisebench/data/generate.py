@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import shards
-from .signals import GENERATORS, SHARD_AWARE, signal_shape
+from .signals import GENERATORS, SHARD_AWARE, missing_targets, signal_shape
 
 SPLIT_SIZE_KEYS = {"train": "train_size", "validation": "validation_size"}
 SPLIT_SHARD_KEYS = {"train": "train_shards", "validation": "validation_shards"}
@@ -93,6 +93,9 @@ def generate_shard(name: str, params: Mapping[str, Any], seed: int, split: str, 
     else:
         clean, noise = GENERATORS[kind](params, rows, rng)
     mixed = clean + noise
+    fraction = float(params.get("missing_fraction", 0))
+    if fraction > 0 and split == "train":  # seed 001: NaN targets; mixture and noise stay whole
+        clean = missing_targets(clean, fraction, rng)
     ids = np.arange(offset, offset + rows, dtype=np.int64)
     meta = {"dataset": name, "split": split, "shard": index}
     paths = []

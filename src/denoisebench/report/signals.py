@@ -70,8 +70,9 @@ def method_label(method: str, row: Mapping[str, Any] | None = None) -> str:
 
 
 def settings_text(method: str, row: Mapping[str, Any],
-                  meta: Mapping[str, Any] | None = None) -> str:
-    """The numeric settings of a method in words (tuned values, parameter counts)."""
+                  meta: Mapping[str, Any] | None = None, unit: str = "Hz") -> str:
+    """The numeric settings of a method in words (tuned values, parameter counts);
+    frequencies in ``unit``."""
     r = {k: v for k, v in row.items()
          if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
     if meta is not None or "params" in r:
@@ -83,9 +84,10 @@ def settings_text(method: str, row: Mapping[str, Any],
     if "order" in r:
         parts.append(f"order {int(r['order'])}")
     if "cutoff_hz" in r:
-        parts.append(f"cutoff {r['cutoff_hz']:.3g} Hz")
+        parts.append(f"cutoff {r['cutoff_hz']:.3g} {unit}")
     if "low_hz" in r and "high_hz" in r:
-        parts.append(f"band {r['low_hz']:.3g}–{r['high_hz']:.3g} Hz")
+        parts.append(f"band {r['low_hz']:.3g}–{r['high_hz']:.3g} {unit}" if r["low_hz"]
+                     else f"band 0–{r['high_hz']:.3g} {unit} (a lowpass)")
     if "window" in r:
         parts.append(f"window {int(r['window'])}")
     if "polyorder" in r:
@@ -149,11 +151,11 @@ def _row(r: pd.Series, limit: tuple[str, float] | None, cls: str, settings: str)
 
 def first_table(df: pd.DataFrame, limit: tuple[str, float] | None,
                 metadata: Mapping[str, Mapping[str, Any]], best: str | None,
-                lim_row: Mapping[str, Any] | None) -> str:
+                lim_row: Mapping[str, Any] | None, unit: str = "Hz") -> str:
     """The first-screen table (see the module doc)."""
     gap_head = "below the limit (dB)" if limit else "below the limit"
     head = ("<tr><th>method</th><th>type</th><th>SNRi aggregate (dB)</th><th>MAE</th>"
-            f"<th>SI-SDR (dB)</th><th>{gap_head}</th><th>settings</th></tr>")
+            f"<th>SI-SDR (dB)</th><th>{gap_head}</th><th class=settings>settings</th></tr>")
     body = []
     previous = None
     for _, r in df.iterrows():
@@ -163,7 +165,8 @@ def first_table(df: pd.DataFrame, limit: tuple[str, float] | None,
         previous = r["kind"]
         cls = " ".join(c for c in (r["kind"], "best" if r["method"] == best else "") if c)
         meta = metadata.get(r["method"]) if r["kind"] == "model" else None
-        body.append(_row(r, limit, cls, settings_text(str(r["method"]), r.to_dict(), meta)))
+        body.append(_row(r, limit, cls, settings_text(str(r["method"]), r.to_dict(), meta,
+                                                      unit)))
     if lim_row is not None and limit is not None and "fitted_params" in lim_row:
         body.append(f"<tr class=limit><td>{html.escape(limit[0])} <code>{bounds.LIMIT}</code>"
                     f"</td><td>limit</td><td>{fmt(limit[1])}</td><td>–</td><td>–</td>"
@@ -278,7 +281,8 @@ def section(
     head = (f"<h3><a href='#{anchor}'>{html.escape(ds_name)}</a> <span class=note>"
             f"({html.escape(describe(ds))}; {n} validation examples)</span></h3>"
             f"<p class=verdict>{sentence}</p>"
-            + first_table(df, limit, metadata, best, lim_row))
+            + first_table(df, limit, metadata, best, lim_row,
+                          "cycles/sample" if float(ds.get("fs") or 1.0) == 1.0 else "Hz"))
 
     parts = [f"<h2 id='{anchor}'>Dataset {html.escape(ds_name)}</h2>",
              f"<p class=note>{html.escape(describe(ds))}. Baselines were tuned by grid search "
