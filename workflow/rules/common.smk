@@ -7,8 +7,8 @@ from denoisebench import config as dbconfig
 from denoisebench.data import generate as dbgen
 
 
+dbconfig.validate(config, source="snakemake config")  # dotted key paths + allowed values first
 validate(config, "../schemas/params.schema.yaml")
-dbconfig.validate(config, source="snakemake config")
 
 # Steps read params.yaml; under --configfile/--config overlays the merged configuration is
 # handed to every step instead (see denoisebench.config.hand_over), so the shell commands stay

@@ -101,6 +101,8 @@ def generate_shard(name: str, params: Mapping[str, Any], seed: int, split: str, 
     paths = []
     for k, arr in (("clean", clean), ("noise", noise), ("mixed", mixed)):
         path = shards.shard_path(root, split, k, index, params["format"])
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed earlier run
+            stale.unlink(missing_ok=True)
         shards.write_shard(path, ids, arr, {**meta, "kind": k})
         paths.append(path)
     return paths
