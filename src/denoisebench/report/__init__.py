@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..data.shards import atomic_write_text
@@ -49,22 +48,6 @@ nav{font-size:.9rem;color:#555}nav a{margin-right:.8rem}
 img{max-width:100%;border:1px solid #eee;margin:.4rem 0}
 code{background:#f4f4f4;padding:0 .2rem}
 """
-
-
-def _fmt(v: Any, digits: int = 2) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "–"
-    if isinstance(v, float):
-        if abs(v) != 0 and (abs(v) < 1e-2 or abs(v) >= 1e4):
-            return f"{v:.3g}"
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
-
-
-def _ci(s: Mapping[str, Any], key: str, digits: int = 2) -> str:
-    lo, hi = s.get(f"{key}_ci", [None, None])
-    return (f"{_fmt(s.get(key), digits)} <span class=ci>[{_fmt(lo, digits)}, "
-            f"{_fmt(hi, digits)}]</span>")
 
 
 def read_history(path: Path) -> pd.DataFrame | None:

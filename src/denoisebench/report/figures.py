@@ -88,9 +88,10 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
         labels: column titles by method.
         colors: colour by method (default: :func:`color_map` of the panels' methods).
 
-    The time panels of examples longer than 128 samples show the first quarter (at least 64
-    samples). The last column overlays the Hann-windowed amplitude spectra
-    (:func:`spectrum_db`) of the whole mixed, clean, model and first baseline signals.
+    The time panels of examples longer than 200 samples show the first quarter (at least 64
+    samples), on the range of the mixture. The last column overlays the Hann-windowed
+    amplitude spectra (:func:`spectrum_db`) of the whole mixed, clean, model and first
+    baseline signals.
     """
     clean, mixed = panels["clean"], panels["mixed"]
     fs = float(panels["fs"]) if np.isfinite(panels["fs"]) else 1.0
@@ -105,21 +106,22 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
     n = len(clean)
     # long examples: the time panels show the first quarter (at least 64 samples), so that
     # waveforms stay readable; the spectra use the whole example
-    span = clean.shape[1] if clean.shape[1] <= 128 else max(64, clean.shape[1] // 4)
+    span = clean.shape[1] if clean.shape[1] <= 200 else max(64, clean.shape[1] // 4)
     t = np.arange(span) / fs
     fig, axes = plt.subplots(n, len(cols) + 1, figsize=(2.55 * (len(cols) + 1), 1.75 * n + 0.6),
                              squeeze=False, sharex="col")
     for i in range(n):
         series = {"clean": clean[i], "mixed": mixed[i],
                   **{m: panels[f"est_{m}"][i] for m in methods}}
-        lim = 1.1 * np.nanmax(np.abs(mixed[i]))
+        lo, hi = float(np.nanmin(mixed[i, :span])), float(np.nanmax(mixed[i, :span]))
+        pad = 0.08 * (hi - lo) + 1e-9
         for j, name in enumerate(cols):
             ax = axes[i, j]
             color = cmap[name]
             if name not in ("clean", "mixed"):
                 ax.plot(t, clean[i, :span], color=COLORS["clean"], lw=2.0, alpha=0.45)
             ax.plot(t, series[name][:span], color=color, lw=1.0)
-            ax.set_ylim(-lim, lim)
+            ax.set_ylim(lo - pad, hi + pad)
             if i == 0:
                 title = f"{model} (denoised)" if name == model else labels.get(name, name)
                 ax.set_title(title, fontsize=8)

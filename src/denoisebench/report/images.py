@@ -74,7 +74,7 @@ def _settings(r: pd.Series) -> str:
 
 def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
     """HTML table: PSNR, SSIM, MSE, MAE with intervals; parameters (models) or tuned settings
-    (filters). The best PSNR and the best SSIM are highlighted."""
+    (filters). The best PSNR and the best SSIM cells are highlighted."""
     head = ("<tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>MAE</th>"
             "<th>parameters (seed) / tuned setting</th></tr>")
     best_psnr, best_ssim = df["psnr_db"].idxmax(), df["ssim"].idxmax()
@@ -91,10 +91,11 @@ def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
         else:
             extra = _settings(r)
         cls = "model" if r["kind"] == "model" else ""
-        cell_p = f"<b>{_ci(r, 'psnr_db')}</b>" if i == best_psnr else _ci(r, "psnr_db")
-        cell_s = f"<b>{_ci(r, 'ssim', 3)}</b>" if i == best_ssim else _ci(r, "ssim", 3)
-        body.append(f"<tr class='{cls}'><td>{html.escape(str(r['method']))}</td><td>{cell_p}</td>"
-                    f"<td>{cell_s}</td><td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td>"
+        best = " style='background:#eef7ee'"
+        cell_p = f"<td{best if i == best_psnr else ''}>{_ci(r, 'psnr_db')}</td>"
+        cell_s = f"<td{best if i == best_ssim else ''}>{_ci(r, 'ssim', 3)}</td>"
+        body.append(f"<tr class='{cls}'><td>{html.escape(str(r['method']))}</td>{cell_p}"
+                    f"{cell_s}<td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td>"
                     f"<td>{extra}</td></tr>")
     return f"<table>{head}{''.join(body)}</table>"
 

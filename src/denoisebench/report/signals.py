@@ -234,7 +234,7 @@ def verdict(df: pd.DataFrame, limit: tuple[str, float] | None) -> tuple[str | No
     par = df[df["kind"] == "parametric"]
     if len(par):
         r = par.iloc[0]
-        text += (f" A {html.escape(str(r['label']))}, which knows the signal model, reaches "
+        text += (f" The {html.escape(str(r['label']))}, which knows the signal model, reaches "
                  f"{fmt(float(r['snri_db_agg']))} dB.")
     return str(best["method"]), text
 
@@ -305,7 +305,8 @@ def section(
         fig = figures.sweep_figure({m: curves[m] for m in order}, kinds, labels,
                                    fig_dir / f"{ds_name}_sweep.png",
                                    f"{ds_name}: SNR improvement against input SNR",
-                                   snr_in if math.isfinite(snr_in) else None, limit, colors)
+                                   snr_in if math.isfinite(snr_in) else None,
+                                   limit if lim_row else None, colors)
         parts.append(
             "<h3>SNR sweep</h3><p class=note>The validation clean signals remixed with their "
             "own noise rescaled to each input SNR (a subset, see <code>evaluation.sweep</code>); "
