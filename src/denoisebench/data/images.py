@@ -6,7 +6,8 @@ A dataset's ``source`` is ``fashion_mnist`` (default), ``mnist``, ``synthetic`` 
 shapes for tests and smoke runs: 6,000 train / 1,000 test), or a path to a ``.npz``
 file (Keras' ``mnist.npz`` layout: ``x_train``, ``x_test``) or to a folder of IDX files
 (``train-images-idx3-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``; the ``-idx3`` or
-``.idx3`` spelling). A named source is looked for, in order, in
+``.idx3`` spelling; a relative path is relative to the working directory, i.e. the project
+root for pipeline steps). A named source is looked for, in order, in
 
 1. Keras' dataset cache (``$KERAS_HOME`` or ``~/.keras``, then ``/tmp/.keras``:
    ``datasets/fashion-mnist/*.gz`` or ``datasets/mnist.npz``),

@@ -1,10 +1,10 @@
 """``tf.data`` input pipeline that streams (mixed, clean) pairs from checked shards.
 
 Shards are read one at a time (checked against the manifest by
-:class:`~denoisebench.data.shards.DatasetReader`) and handed to TensorFlow in record batches
-of ``chunk`` rows, then ``unbatch -> shuffle -> batch -> prefetch``: memory stays bounded by
-one shard plus the shuffle buffer, whatever the dataset's size (REFERENCE.md: yielding single
-rows from Python runs at ~6,000 samples/s, record batches at >100,000/s).
+:class:`~denoisebench.data.shards.DatasetReader`), permuted in numpy in blocks of at least
+``shuffle_buffer`` rows, and handed to TensorFlow as whole batches, then ``prefetch``: memory
+stays bounded by the shuffle block plus one shard, whatever the dataset's size, and tf.data does
+no per-example work (REFERENCE.md: yielding single rows from Python runs at ~6,000 samples/s).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ def stream(
     seed: int = 0,
     transform: Transform = _add_channel,
     kinds: Sequence[str] = ("mixed", "clean"),
-    chunk: int = 2048,
 ) -> Any:
     """A ``tf.data.Dataset`` of ``(inputs, targets)`` batches from one split.
 
@@ -42,12 +41,12 @@ def stream(
         split: ``"train"`` or ``"validation"``.
         batch_size: examples per batch (the last batch may be smaller).
         shuffle: shuffle shard order and examples (a new order each epoch, seeded).
-        shuffle_buffer: examples held by the shuffle buffer.
-        seed: seed of the shard order and of ``Dataset.shuffle``.
-        transform: numpy function applied to each record batch (scaling, channel axis);
+        shuffle_buffer: examples are permuted in blocks of at least this many rows
+            (consecutive shards in the shuffled shard order are merged into one block).
+        seed: seed of the shard order and of the permutations.
+        transform: numpy function applied to each batch (scaling, channel axis);
             its output shapes define the element spec.
         kinds: which files feed the inputs and the targets.
-        chunk: rows per record batch handed from Python to TensorFlow.
 
     Raises:
         DataIntegrityError: a shard fails its manifest checks when first read.
@@ -62,21 +61,45 @@ def stream(
     spec = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.float32) for a in probe)
     epoch = [0]
 
-    def records():
+    def batches():
         order = list(entries)
+        rng = np.random.default_rng([seed, epoch[0]])
         if shuffle:
-            np.random.default_rng([seed, epoch[0]]).shuffle(order)
+            rng.shuffle(order)
         epoch[0] += 1
-        for entry in order:
-            arrays = [reader.read_entry(entry, k) for k in kinds]
-            for start in range(0, entry.rows, chunk):
-                part = transform(*(a[start:start + chunk] for a in arrays))
-                yield tuple(np.asarray(p, np.float32) for p in part)
+        block: list[list[np.ndarray]] = [[] for _ in kinds]
+        rows = 0
 
-    ds = tf.data.Dataset.from_generator(records, output_signature=spec).unbatch()
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+        def emit(arrays: list[np.ndarray], final: bool):
+            n = len(arrays[0])
+            stop = n if final else n - n % batch_size
+            for start in range(0, stop, batch_size):
+                part = transform(*(a[start:start + batch_size] for a in arrays))
+                yield tuple(np.asarray(p, np.float32) for p in part)
+            return [a[stop:] for a in arrays]
+
+        for entry in order:
+            for i, k in enumerate(kinds):
+                block[i].append(reader.read_entry(entry, k))
+            rows += entry.rows
+            if rows < (shuffle_buffer if shuffle else batch_size):
+                continue
+            arrays = [np.concatenate(b) for b in block]
+            if shuffle:
+                perm = rng.permutation(rows)
+                arrays = [a[perm] for a in arrays]
+            rest = yield from emit(arrays, final=False)
+            block, rows = [[r] for r in rest], len(rest[0])
+        if rows:
+            arrays = [np.concatenate(b) for b in block]
+            if shuffle:
+                perm = rng.permutation(rows)
+                arrays = [a[perm] for a in arrays]
+            yield from emit(arrays, final=True)
+
+    # Batches are cut and shuffled in numpy (blocks of >= shuffle_buffer rows from consecutive
+    # shards, permuted): no per-example work in tf.data, which on 2 cores competed with training.
+    ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
     # known cardinality: Keras sizes its epochs without running out of data once
     ds = ds.apply(tf.data.experimental.assert_cardinality(steps(reader, split, batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
