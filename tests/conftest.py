@@ -46,7 +46,7 @@ def tiny_params(dest: Path) -> None:
                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
 
 
-def run(cmd: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path, timeout: int = 2400) -> subprocess.CompletedProcess:
     """Run a command with the virtual environment's bin first on PATH; fail with its output."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("DENOISEBENCH_PARAMS", None)

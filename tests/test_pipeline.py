@@ -66,7 +66,7 @@ def test_dvc_experiment(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path)
     tiny_params(repo)
     run(["dvc", "exp", "run", "-S", "models.gan.epochs=1", "-S", "models.gan.warmup_epochs=0",
-         "-n", "tiny-exp"], repo, timeout=1200)
+         "-n", "tiny-exp"], repo, timeout=2400)
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
     text = json.dumps(shown)
     assert "tiny-exp" in text and "snri_db_agg" in text

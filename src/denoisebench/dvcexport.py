@@ -89,7 +89,7 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
             if path.startswith("metrics/") and path.endswith(".json"):
                 metrics.append({path: {"cache": False}})
             elif path.endswith("history.csv"):
-                outs.append({path: {"cache": False}})
+                outs.append(path)  # cached: models/ is git-ignored
                 plots.append({path: {"x": "epoch", "y": ["l1", "val_l1"],
                                      "title": f"{job.wildcards_dict.get('model', path)}: "
                                               "training curves",
