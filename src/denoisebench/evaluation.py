@@ -19,7 +19,6 @@ All on the same validation examples of the model's dataset (image datasets are d
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -35,7 +34,7 @@ from . import baselines, bounds, metrics, sweep
 from . import config as cfgmod
 from .byod import noise_of
 from .data.generate import resolve_root
-from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_text
+from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_npz, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +163,7 @@ def evaluate(
               "fs": np.float64(ds.get("fs") or np.nan), "methods": np.array(list(estimates)),
               "kinds": np.array([kinds[m] for m in estimates])}
     arrays.update({f"est_{m}": np.asarray(e, np.float32)[sel] for m, e in estimates.items()})
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(out / name / "panels.npz", lambda tmp: tmp.write_bytes(buf.getvalue()))
+    atomic_write_npz(out / name / "panels.npz", arrays)
     return result
 
 

@@ -20,7 +20,6 @@ outputs as the signal evaluation:
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import zlib
@@ -35,7 +34,7 @@ from . import config as cfgmod
 from . import image_baselines, image_metrics
 from .data.generate import dataset_root
 from .data.images import robustness_inputs
-from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_text
+from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_npz, atomic_write_text
 from .metrics import bootstrap_indices
 
 log = logging.getLogger(__name__)
@@ -101,12 +100,6 @@ def robustness(denoiser: Any, clean: np.ndarray, index: int, seed: int,
             "input_psnr_db": image_metrics.psnr_db(target, sweep["inputs"])}
 
 
-def _save_npz(path: Path, arrays: Mapping[str, Any]) -> None:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write_bytes(path, lambda tmp: tmp.write_bytes(buf.getvalue()))
-
-
 def evaluate_images(
     cfg: Mapping[str, Any],
     name: str,
@@ -164,8 +157,8 @@ def evaluate_images(
     arrays: dict[str, Any] = {"ids": ids[sel], "clean": clean[sel], "mixed": mixed[sel],
                               "fs": np.float64(np.nan), "methods": np.array(list(estimates))}
     arrays.update({f"est_{m}": np.asarray(e)[sel] for m, e in estimates.items()})
-    _save_npz(out / name / "panels.npz", arrays)
+    atomic_write_npz(out / name / "panels.npz", arrays)
     index = min(ROBUSTNESS_INDEX, len(clean) - 1)
-    _save_npz(out / name / "robustness.npz",
+    atomic_write_npz(out / name / "robustness.npz",
               robustness(denoiser, clean, index, int(cfg["seed"]), ds_name))
     return result

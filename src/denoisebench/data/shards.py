@@ -93,6 +93,16 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def atomic_write_npz(path: Path, arrays: Mapping[str, Any]) -> None:
+    """Write ``arrays`` as an uncompressed ``.npz`` atomically (no object arrays: it loads with
+    ``allow_pickle=False``)."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+
+
 def write_shard(
     path: Path,
     ids: np.ndarray,
