@@ -13,6 +13,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
+def select_onednn(enabled: bool) -> bool:
+    """Turn TensorFlow's oneDNN CPU kernels on or off for this process; must run before
+    TensorFlow is imported (returns False, changing nothing, if it already is).
+
+    Measured on a 2-core CPU (BENCHMARKS.md): the seed-004 GAN trains ~2x faster with oneDNN
+    (773 vs 389 samples/s), the same generator on L1 alone ~2x slower (774 vs ~1,450).
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return False
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if enabled else "0"
+    return True
+
+
 def configure(
     threads: int | None = None,
     seed: int = 0,

@@ -164,6 +164,7 @@ def train(
     for split in ("train", "validation"):
         reader.verify_split(split)
 
+    tfsetup.select_onednn(models.spec(mp["kind"]).onednn)
     import keras
 
     out = Path(out_dir or Path("models") / name)

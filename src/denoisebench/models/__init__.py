@@ -42,6 +42,7 @@ class ModelSpec:
     transform: Transform = add_channel  # numpy (mixed, clean) batch -> (inputs, targets)
     scaling: Mapping[str, Any] = field(default_factory=lambda: {"kind": "none"})
     model_input_shape: Callable[[Sequence[int]], list[int]] = channel_last_shape
+    onednn: bool = False  # TensorFlow's oneDNN CPU kernels while training (faster for some)
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -61,7 +62,7 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
 REGISTRY: dict[str, ModelSpec] = {
     "gan": ModelSpec(lazy("gan", "build_gan"), lazy("gan", "recipe_gan"), 282_177,
                      "seed 004 (GAN-trained 1-D conv autoencoder, generator)",
-                     ("multisine", "folder")),
+                     ("multisine", "folder"), onednn=True),
     "gan_l1": ModelSpec(lazy("gan", "build_generator"), lazy("gan", "recipe_l1"), 282_177,
                         "seed 004 generator trained on L1 alone (ablation)",
                         ("multisine", "folder")),
