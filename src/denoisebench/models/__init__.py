@@ -65,7 +65,7 @@ REGISTRY: dict[str, ModelSpec] = {
                      ("multisine", "folder"), onednn=True),
     "gan_l1": ModelSpec(lazy("gan", "build_generator"), lazy("gan", "recipe_l1"), 282_177,
                         "seed 004 generator trained on L1 alone (ablation)",
-                        ("multisine", "folder")),
+                        ("multisine", "folder"), onednn=True),
     "conv1d_ae": ModelSpec(lazy("conv1d", "build_conv1d_ae"), lazy("conv1d", "recipe_conv1d_ae"),
                            28_737, "seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
                            ("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
