@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -33,6 +34,19 @@ def copy_repo(dest: Path) -> Path:
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=dest, check=True, env=env)
     return dest
+
+
+def params_with(path: str, value: Any) -> dict[str, Any]:
+    """The repository's params.yaml with the value at dotted ``path`` replaced by ``value``."""
+    from denoisebench.config import read_yaml
+
+    cfg = read_yaml(REPO / "params.yaml")
+    *parents, last = path.split(".")
+    node = cfg
+    for p in parents:
+        node = node[p]
+    node[last] = value
+    return cfg
 
 
 def tiny_params(dest: Path) -> None:

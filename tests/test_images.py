@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import params_with
 
 from denoisebench import config as cfgmod
 from denoisebench import image_baselines, image_metrics, models
@@ -169,13 +170,7 @@ def test_images_blur_copies(sources: dict[str, Any], tmp_path: Path) -> None:
 
 
 def with_change(path: str, value: Any) -> dict[str, Any]:
-    cfg = copy.deepcopy(BASE)
-    *parents, last = path.split(".")
-    node = cfg
-    for p in parents:
-        node = node[p]
-    node[last] = value
-    return cfg
+    return params_with(path, value)
 
 
 @pytest.mark.parametrize(("path", "value", "named"), [

@@ -3,13 +3,13 @@ the masked L1, min-max scaling consistency and the train-split lowpass search.""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import params_with
 from scipy import signal
 
 from denoisebench import config, inference, models, tuning
@@ -69,13 +69,7 @@ def test_missing_targets_fraction_and_errors() -> None:
 # --- configuration ------------------------------------------------------------------------
 
 def _changed(path: str, value: Any) -> dict[str, Any]:
-    cfg = copy.deepcopy(PARAMS)
-    *parents, last = path.split(".")
-    node = cfg
-    for p in parents:
-        node = node[p]
-    node[last] = value
-    return cfg
+    return params_with(path, value)
 
 
 @pytest.mark.parametrize(("path", "value"), [

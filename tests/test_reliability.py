@@ -8,7 +8,6 @@ cost time here. Timeouts below are safety nets only; no assertion depends on tim
 
 from __future__ import annotations
 
-import copy
 import csv
 import importlib.metadata
 import json
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import BIN, REPO, copy_repo, run, tiny_params
+from conftest import BIN, REPO, copy_repo, params_with, run, tiny_params
 
 from denoisebench import inference, training
 from denoisebench.config import ConfigError, read_yaml, validate
@@ -453,13 +452,7 @@ BASE = read_yaml(REPO / "params.yaml")
 
 
 def changed(path: str, value: Any) -> dict[str, Any]:
-    cfg = copy.deepcopy(BASE)
-    *parents, last = path.split(".")
-    node = cfg
-    for p in parents:
-        node = node[p]
-    node[last] = value
-    return cfg
+    return params_with(path, value)
 
 
 WRONG_KIND_MODEL = {"kind": "dense_ae", "dataset": "multisine", "epochs": 2, "batch_size": 8,
