@@ -17,9 +17,13 @@ def select_onednn(enabled: bool) -> bool:
     """Turn TensorFlow's oneDNN CPU kernels on or off for this process; must run before
     TensorFlow is imported (returns False, changing nothing, if it already is).
 
-    Measured on a 2-core CPU, streaming 24,000 multisine signals (BENCHMARKS.md): one epoch of
-    the seed-004 GAN took 23.7 s with oneDNN against 95-147 s without; the same generator on L1
-    alone 20.6 s against 95.7 s. Op determinism still gives identical weights (tested).
+    Training turns it on for every model kind (``ModelSpec.onednn``). Measured on a 2-core
+    CPU (BENCHMARKS.md): one epoch of the seed-004 GAN streaming 24,000 multisine signals took
+    23.7 s with oneDNN against 95-147 s without; seed 000's conv AE about 4x and seed 002's conv
+    AE about 2x faster, the recurrent models 10-20 %. Op determinism still gives identical
+    weights (tested for gan_l1; checked by hand for bigru, conv1d_ae, conv2d_ae, dense_ae).
+    Other processes (evaluation, ``denoise``) keep it off by default: TensorFlow 2.21 prints an
+    unsilenceable start-up line when it is on.
     """
     import sys
 

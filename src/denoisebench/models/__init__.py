@@ -42,7 +42,12 @@ class ModelSpec:
     transform: Transform = add_channel  # numpy (mixed, clean) batch -> (inputs, targets)
     scaling: Mapping[str, Any] = field(default_factory=lambda: {"kind": "none"})
     model_input_shape: Callable[[Sequence[int]], list[int]] = channel_last_shape
-    onednn: bool = False  # TensorFlow's oneDNN CPU kernels while training (faster for some)
+    # TensorFlow's oneDNN CPU kernels while training. On for every model: one epoch on 2 cores
+    # (BENCHMARKS.md "oneDNN") took 2-6x less time with them for the conv models and 10-20 % less
+    # for the recurrent ones, and op determinism still gives identical weights (checked for
+    # gan_l1, bigru, conv1d_ae, conv2d_ae, dense_ae). A model kind whose kernels misbehave with
+    # oneDNN can set False.
+    onednn: bool = True
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -62,10 +67,10 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
 REGISTRY: dict[str, ModelSpec] = {
     "gan": ModelSpec(lazy("gan", "build_gan"), lazy("gan", "recipe_gan"), 282_177,
                      "seed 004 (GAN-trained 1-D conv autoencoder, generator)",
-                     ("multisine", "folder"), onednn=True),
+                     ("multisine", "folder")),
     "gan_l1": ModelSpec(lazy("gan", "build_generator"), lazy("gan", "recipe_l1"), 282_177,
                         "seed 004 generator trained on L1 alone (ablation)",
-                        ("multisine", "folder"), onednn=True),
+                        ("multisine", "folder")),
     "conv1d_ae": ModelSpec(lazy("conv1d", "build_conv1d_ae"), lazy("conv1d", "recipe_conv1d_ae"),
                            28_737, "seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
                            ("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
