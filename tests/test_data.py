@@ -46,6 +46,36 @@ def test_multisine_recipe() -> None:
     assert 0.4 < nspec[:, f > 64].sum() / nspec.sum() < 0.6
 
 
+def multisine_whole_array(params: dict[str, Any], rows: int, rng: np.random.Generator) -> tuple:
+    """The recipe evaluated on whole arrays, as multisine computed it before it worked in
+    blocks: the blocked generator must give these very bytes."""
+    fs, k = float(params["fs"]), int(params["n_sines"])
+    n = round(fs * float(params["duration_s"]))
+    t = np.arange(n, dtype=np.float64) / fs
+    freqs, phase = signals.multisine_tones(params, rows, rng)
+    arg = (2.0 * np.pi * freqs[:, :, None] * t + phase[:, :, None]).astype(np.float32)
+    clean = np.sin(arg).sum(axis=1, dtype=np.float64)
+    if params["normalize"]:
+        clean /= k
+    noise = signals.scale_noise_to_snr(clean, rng.standard_normal((rows, n)),
+                                       float(params["snr_db"]))
+    return clean.astype(np.float32), noise.astype(np.float32)
+
+
+@pytest.mark.parametrize("block", [1, 7, 256])
+def test_multisine_blocks_give_whole_array_bytes(block: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signals, "MULTISINE_BLOCK_ROWS", block)
+    for params, rows in ((PARAMS, 300), ({**PARAMS, "random_phase": False, "normalize": False,
+                                           "fs": 100, "duration_s": 0.7, "n_sines": 5}, 23),
+                         (PARAMS, 0)):
+        got = signals.multisine(params, rows, np.random.default_rng(5))
+        ref = multisine_whole_array(params, rows, np.random.default_rng(5))
+        for g, r in zip(got, ref, strict=True):
+            assert g.dtype == np.float32 and g.shape == r.shape
+            assert g.tobytes() == r.tobytes()
+
+
 def test_seed_phase_zero_option() -> None:
     clean, _ = signals.multisine({**PARAMS, "random_phase": False}, 5, np.random.default_rng(1))
     np.testing.assert_allclose(clean[:, 0], 0.0, atol=1e-6)  # sin(0) = 0 for every component

@@ -169,6 +169,55 @@ def test_images_blur_copies(sources: dict[str, Any], tmp_path: Path) -> None:
         images.generate_images(params, 4, rng, split="validation", offset=8, download=False)
 
 
+BLUR_SIGMAS = [0.0, 1e-16, 1e-3, 0.1, 0.124, 0.125, 0.3, 0.5, 1.0, 1.3, 1.7, 1.999, 2.0, 3.0,
+               7.5]  # 7.5: radius 30 > 28, the reflection wraps more than once
+
+
+@pytest.mark.parametrize("block", [4, 256])
+def test_gaussian_blur_matches_scipy(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scipy import ndimage
+
+    monkeypatch.setattr(images, "BLUR_BLOCK_ROWS", block)
+    rng = np.random.default_rng(3)
+    sigma = rng.permutation(np.repeat(BLUR_SIGMAS, 3))
+    x = rng.random((len(sigma), 28, 28), dtype=np.float32)
+    got = images.gaussian_blur(x, sigma)
+    assert got.shape == x.shape and got.dtype == np.float32
+    for img, s, g in zip(x, sigma, got, strict=True):
+        ref = ndimage.gaussian_filter(img, float(s)) if s > 0 else img  # seed 003's call
+        np.testing.assert_allclose(g, ref, rtol=0, atol=1e-5, err_msg=f"sigma {s}")
+        if s < 0.125:  # radius int(4 sigma + 0.5) = 0: the image itself
+            np.testing.assert_array_equal(g, img)
+    # non-square images: one matrix per axis
+    y, s2 = rng.random((9, 20, 11), dtype=np.float32), rng.uniform(0, 4, 9)
+    for img, s, g in zip(y, s2, images.gaussian_blur(y, s2), strict=True):
+        np.testing.assert_allclose(g, ndimage.gaussian_filter(img, float(s)), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="expected"):
+        images.gaussian_blur(x, sigma[:-1])
+
+
+def test_blur_and_noise_draws_as_one_uniform_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The noise is drawn block by block, yet equals seed 003's recipe with one
+    ``uniform(-1, 1, shape)`` draw: same numbers, so datasets keep their bytes."""
+    from scipy import ndimage
+
+    monkeypatch.setattr(images, "BLUR_BLOCK_ROWS", 5)
+    rng = np.random.default_rng(4)
+    clean = rng.random((13, 28, 28), dtype=np.float32)
+    sigma, r = rng.uniform(0, 2, 13), rng.uniform(0.01, 1.5, 13)
+    got = images.blur_and_noise(clean, sigma, r, np.random.default_rng(9))
+    ref_rng = np.random.default_rng(9)
+    ref = np.stack([ndimage.gaussian_filter(c, float(s))
+                    for c, s in zip(clean, sigma, strict=True)])
+    ref += ref_rng.uniform(-1.0, 1.0, size=clean.shape).astype(np.float32) * r.astype(
+        np.float32)[:, None, None]
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-5)
+    # without blur the result is bit for bit the seed's clean + uniform(-1, 1) * r
+    unblurred = images.blur_and_noise(clean, np.zeros(13), r, np.random.default_rng(9))
+    noise = np.random.default_rng(9).uniform(-1.0, 1.0, size=clean.shape).astype(np.float32)
+    np.testing.assert_array_equal(unblurred, clean + noise * r.astype(np.float32)[:, None, None])
+
+
 def with_change(path: str, value: Any) -> dict[str, Any]:
     return params_with(path, value)
 
