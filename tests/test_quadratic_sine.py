@@ -85,6 +85,11 @@ def _changed(path: str, value: Any) -> dict[str, Any]:
     ("models.bigru.units", 0),
     ("models.rnn.colour", "red"),
     ("models.conv1d_ae.dataset", "sine"),
+    ("models.conv1d_ae.dilation_rates", [4, 16, 4, 16]),  # not mirrored
+    ("models.conv1d_ae.dilation_rates", [1, 2, 3, 4]),
+    ("models.conv1d_ae.dilation_rates", [2, 2, 2]),
+    ("models.conv1d_ae.dilation_rates", [0, 1, 1, 0]),
+    ("models.conv1d_ae.dilation_rates", [40, 40, 40, 40]),  # 160 samples off a 150-sample signal
     ("models.gru.dataset", "quadratic"),
 ])
 def test_quadratic_sine_params_rejected_with_key_path(path: str, value: Any) -> None:
@@ -119,6 +124,86 @@ def test_conv1d_ae_seed_architecture() -> None:
     y = model.predict(np.random.default_rng(0).random((2, 150, 1), np.float32), verbose=0)
     assert y.shape == (2, 150, 1) and np.all((y > 0) & (y < 1))
     assert models.REGISTRY["conv1d_ae"].scaling == {"kind": "minmax"}
+
+
+DILATIONS = PARAMS["models"]["conv1d_ae"]["dilation_rates"]
+
+
+@pytest.mark.parametrize("rates", [[1, 1, 1, 1], DILATIONS])
+def test_conv1d_ae_dilations_keep_seed_parameters_and_length(rates: list[int]) -> None:
+    from denoisebench.models.conv1d import receptive_field
+
+    model = models.build("conv1d_ae", dilation_rates=rates)
+    assert models.count_trainable(model) == 28_737
+    a, b = rates[:2]
+    convs = [layer for layer in model.layers[1:] if not layer.name.endswith("_pad")]
+    assert [layer.name for layer in convs] == ["conv0", "conv1", "deconv2", "deconv3", "head"]
+    assert [layer.output.shape[1] for layer in convs] == [150 - 2 * a, 150 - 2 * (a + b),
+                                                          150 - 2 * a, 150, 150]
+    y = model.predict(np.random.default_rng(0).random((2, 150, 1), np.float32), verbose=0)
+    assert y.shape == (2, 150, 1) and np.all((y > 0) & (y < 1))
+    assert receptive_field(rates) == 1 + 2 * sum(rates) + 2
+
+
+def test_conv1d_ae_default_is_dilated_and_seed_scale_is_the_seed() -> None:
+    assert DILATIONS != [1, 1, 1, 1] and DILATIONS == DILATIONS[::-1]
+    seed = config.load([REPO / "params.yaml", REPO / "configs/seed_scale.yaml"])
+    assert seed["models"]["conv1d_ae"]["dilation_rates"] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("rates", [[1, 2, 2, 3], [2, 2, 2], [0, 1, 1, 0]])
+def test_conv1d_ae_builder_rejects_bad_dilations(rates: list[int]) -> None:
+    with pytest.raises(ValueError, match="dilation_rates"):
+        models.build("conv1d_ae", dilation_rates=rates)
+    with pytest.raises(ValueError, match="length > 160"):
+        models.build("conv1d_ae", dilation_rates=[40, 40, 40, 40])
+
+
+def _impulse_reach(rates: list[int]) -> int:
+    """Farthest output sample (from the centre) that an impulse at the centre of a random
+    input changes, in the untrained model (fixed initialisation)."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(3)
+    model = models.build("conv1d_ae", dilation_rates=rates)
+    x = np.random.default_rng(4).random((1, 150, 1), np.float32)
+    bumped = x.copy()
+    bumped[0, 75, 0] += 1.0
+    y = model.predict(np.concatenate([x, bumped]), verbose=0)[:, :, 0]
+    changed = np.flatnonzero(np.abs(y[1] - y[0]) > 1e-6)
+    assert changed.size and abs(y[1, 75] - y[0, 75]) > 1e-6
+    return int(np.max(np.abs(changed - 75)))
+
+
+def test_conv1d_ae_dilations_widen_the_receptive_field() -> None:
+    from denoisebench.models.conv1d import receptive_field
+
+    assert _impulse_reach([1, 1, 1, 1]) == 5 == (receptive_field([1, 1, 1, 1]) - 1) // 2
+    reach = _impulse_reach(DILATIONS)
+    assert 10 < reach <= (receptive_field(DILATIONS) - 1) // 2
+
+
+def test_dilated_transpose_is_a_dilated_conv1d_transpose() -> None:
+    """The padded dilated Conv1D computes what Conv1DTranspose(dilation_rate=d) would (which
+    TensorFlow cannot run on a CPU): checked against a Conv1DTranspose whose undilated kernel
+    carries the flipped taps ``d`` apart."""
+    keras = pytest.importorskip("keras")
+    from denoisebench.models.conv1d import dilated_transpose
+
+    d, k, c_in, c_out = 3, 3, 2, 4
+    inputs = keras.Input((20, c_in))
+    model = keras.Model(inputs, dilated_transpose(inputs, c_out, k, d, "linear", "t"))
+    rng = np.random.default_rng(5)
+    kernel, bias = rng.standard_normal((k, c_in, c_out)), rng.standard_normal(c_out)
+    model.get_layer("t").set_weights([kernel, bias])
+    ref = keras.layers.Conv1DTranspose(c_out, (k - 1) * d + 1, padding="valid")
+    ref.build((None, 20, c_in))
+    spread = np.zeros(((k - 1) * d + 1, c_out, c_in))
+    spread[::d] = np.transpose(kernel[::-1], (0, 2, 1))
+    ref.set_weights([spread, bias])
+    x = rng.standard_normal((2, 20, c_in)).astype(np.float32)
+    got = model.predict(x, verbose=0)
+    assert got.shape == (2, 20 + (k - 1) * d, c_out)
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(ref(x)), atol=1e-5)
 
 
 @pytest.mark.parametrize(("kind", "count"), [("rnn", 991), ("birnn", 1_981), ("gru", 3_001),
@@ -213,10 +298,11 @@ def test_minmax_train_and_inference_scaling_agree() -> None:
     assert np.all(flat_in == 0) and np.all(np.isfinite(flat_t))
 
 
-def test_conv1d_ae_denoiser_returns_signal_units(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rates", [[1, 1, 1, 1], DILATIONS])
+def test_conv1d_ae_denoiser_returns_signal_units(tmp_path: Path, rates: list[int]) -> None:
     from denoisebench.inference import Denoiser
 
-    model = models.build("conv1d_ae")
+    model = models.build("conv1d_ae", dilation_rates=rates)
     meta = {"input_shape": [150], "model_input_shape": [150, 1], "scaling": {"kind": "minmax"},
             "fs": 100.0}
     inference.save(model, tmp_path, meta)
@@ -227,6 +313,11 @@ def test_conv1d_ae_denoiser_returns_signal_units(tmp_path: Path) -> None:
     lo, hi = mixed.min(axis=1, keepdims=True), mixed.max(axis=1, keepdims=True)
     assert np.all((out >= lo - 1e-4) & (out <= hi + 1e-4))  # sigmoid output unscaled
     assert json.loads((tmp_path / "metadata.json").read_text())["scaling"]["kind"] == "minmax"
+    # the saved model.keras reloads (standard layers only) and computes the same function
+    scaled, _ = inference.scale(mixed, {"kind": "minmax"})
+    direct = model.predict(scaled[..., None], verbose=0)[..., 0]
+    reloaded = Denoiser(tmp_path).model.predict(scaled[..., None], verbose=0)[..., 0]
+    np.testing.assert_allclose(reloaded, direct, atol=1e-6)
 
 
 # --- lowpass search on the train split ----------------------------------------------------

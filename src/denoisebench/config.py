@@ -175,6 +175,35 @@ def _curve_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
     return errors
 
 
+def conv1d_dilation_errors(rates: Any, key: str = "dilation_rates") -> list[str]:
+    """Problems with a ``conv1d_ae``'s dilation rates (empty when usable), each starting with
+    ``key``: four positive integers, mirrored ``[a, b, b, a]``, so that each Conv1DTranspose
+    gives back the ``(kernel_size - 1) x dilation`` samples its mirror Conv1D took off and the
+    output is as long as the input. (Here, not in ``models.conv1d``: no Keras import.)"""
+    rates = list(rates)
+    if len(rates) != 4 or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 1
+                                  for r in rates):
+        return [f"{key}: {rates!r}; expected 4 positive integers [a, b, b, a]"]
+    if rates != rates[::-1]:
+        return [f"{key}: {rates!r} is not mirrored; expected [a, b, b, a] (the decoder's "
+                f"dilations mirror the encoder's, e.g. {rates[:2] + rates[1::-1]!r}) so that "
+                "the output is as long as the input"]
+    return []
+
+
+def _conv1d_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
+    """Checks of a ``conv1d_ae`` model (seed 000): mirrored dilations, and signals (where
+    params give their length) that outlast the encoder's two valid kernel-3 convolutions."""
+    rates = model["dilation_rates"]
+    errors = conv1d_dilation_errors(rates, f"{p}.dilation_rates")
+    shrink = 2 * (rates[0] + rates[1]) if not errors else 0
+    if not errors and isinstance(ds.get("length"), int) and ds["length"] <= shrink:
+        errors.append(f"{p}.dilation_rates: {rates!r} shortens the signal by {shrink} samples "
+                      f"in the encoder; expected signals longer than that, but the length of "
+                      f"dataset {model['dataset']!r} is {ds['length']}")
+    return errors
+
+
 def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     datasets = cfg.get("datasets", {})
@@ -232,6 +261,8 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
             errors.append(f"{p}.dataset: model kind {model.get('kind')!r} cannot train on dataset "
                           f"{ds_name!r} of kind {ds_kind!r}; expected a dataset of kind "
                           f"{list(allowed)}")
+        if model.get("kind") == "conv1d_ae":
+            errors += _conv1d_errors(p, model, datasets[ds_name])
         if "warmup_epochs" in model and model["warmup_epochs"] > model["epochs"]:
             errors.append(f"{p}.warmup_epochs: {model['warmup_epochs']} exceeds {p}.epochs "
                           f"({model['epochs']})")
