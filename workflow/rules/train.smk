@@ -16,7 +16,11 @@ rule train:
         "../../environment.yml"
     log:
         "logs/train/{model}.log",
-    threads: 2
+    # One thread per training job: on 2 cores two 1-thread trainings side by side finished in
+    # 41-46 s what one 2-thread job after the other took 54-68 s for (bigru + conv2d_ae, 2 epochs
+    # each; BENCHMARKS.md): these small models scale poorly across threads. Bigger machines:
+    # `--set-threads train=N`.
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=240,
