@@ -49,7 +49,9 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def copy_repo(dst: Path) -> None:
+def copy_repo(dst: Path, tiny: bool = True) -> None:
+    """The working tree's files into ``dst`` (a new git repository); ``tiny``: configs/tiny.yaml
+    merged into params.yaml."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=C.ROOT,
                            capture_output=True, text=True, check=True).stdout.splitlines()
     for rel in files:
@@ -57,9 +59,10 @@ def copy_repo(dst: Path) -> None:
         if src.is_file():
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst / rel)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    tiny = yaml.safe_load((dst / "configs" / "tiny.yaml").read_text())
-    (dst / "params.yaml").write_text(yaml.safe_dump(merge(params, tiny), sort_keys=False))
+    if tiny:
+        params = yaml.safe_load((dst / "params.yaml").read_text())
+        over = yaml.safe_load((dst / "configs" / "tiny.yaml").read_text())
+        (dst / "params.yaml").write_text(yaml.safe_dump(merge(params, over), sort_keys=False))
     sh(dst, "git", "init", "-q")
     sh(dst, "git", "add", "-A")
     sh(dst, "git", "commit", "-qm", "bench copy")

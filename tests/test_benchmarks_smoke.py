@@ -23,6 +23,9 @@ EXPECTED = {
     "bench_inference.py": ["inference.denoiser_vs_predict_samples_per_s",
                            "inference.denoiser_vs_lowpass_samples_per_s"],
     "bench_overhead.py": ["overhead.snakemake_noop_seconds", "overhead.dvc_status_seconds"],
+    "bench_training.py": [*(f"training.onednn_speedup.{m}"
+                            for m in ("conv1d_ae", "bigru", "conv2d_ae", "gan_l1")),
+                          "training.side_by_side_1thread_vs_serial_2thread"],
 }
 
 
