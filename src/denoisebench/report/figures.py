@@ -77,7 +77,8 @@ def color_map(methods: Sequence[str], kinds: Mapping[str, str]) -> dict[str, str
 def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
                   methods: Sequence[str] | None = None,
                   labels: Mapping[str, str] | None = None,
-                  colors: Mapping[str, str] | None = None) -> Path:
+                  colors: Mapping[str, str] | None = None,
+                  axis: tuple[str, str, float] | None = None) -> Path:
     """Seed 004's view: per example, clean / mixed / each method in time, and spectra.
 
     Args:
@@ -87,6 +88,8 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
         methods: the methods to draw, in order (default: every method in ``panels``).
         labels: column titles by method.
         colors: colour by method (default: :func:`color_map` of the panels' methods).
+        axis: ``(x label, frequency label, x of the first sample)``; default: time in s and
+            Hz from ``fs`` (samples and cycles / sample when ``fs`` is 1), starting at 0.
 
     The time panels of examples longer than 200 samples show the first quarter (at least 64
     samples), on the range of the mixture. The last column overlays the Hann-windowed
@@ -107,7 +110,9 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
     # long examples: the time panels show the first quarter (at least 64 samples), so that
     # waveforms stay readable; the spectra use the whole example
     span = clean.shape[1] if clean.shape[1] <= 200 else max(64, clean.shape[1] // 4)
-    t = np.arange(span) / fs
+    x_label, f_label, x0 = axis or (("time (s)", "frequency (Hz)", 0.0) if fs != 1.0
+                                    else ("sample", "cycles / sample", 0.0))
+    t = x0 + np.arange(span) / fs
     fig, axes = plt.subplots(n, len(cols) + 1, figsize=(2.55 * (len(cols) + 1), 1.75 * n + 0.6),
                              squeeze=False, sharex="col")
     for i in range(n):
@@ -126,7 +131,7 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
                 title = f"{model} (denoised)" if name == model else labels.get(name, name)
                 ax.set_title(title, fontsize=8)
             if i == n - 1:
-                ax.set_xlabel("time (s)" if fs != 1.0 else "sample", fontsize=8)
+                ax.set_xlabel(x_label, fontsize=8)
 
             ax.tick_params(labelsize=7)
         ax = axes[i, -1]
@@ -142,7 +147,7 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
             ax.set_title("amplitude spectrum, Hann (dB)", fontsize=8)
             ax.legend(fontsize=6, loc="upper right")
         if i == n - 1:
-            ax.set_xlabel("frequency (Hz)" if fs != 1.0 else "cycles / sample", fontsize=8)
+            ax.set_xlabel(f_label, fontsize=8)
     zoom = f"; time: first {span} of {clean.shape[1]} samples" if span < clean.shape[1] else ""
     fig.suptitle(f"{model}: validation examples (green: clean target{zoom})", fontsize=10)
     fig.tight_layout()

@@ -255,6 +255,15 @@ def read_sweeps(metrics_dir: Path, models: Sequence[str]) -> dict[str, pd.DataFr
     return out
 
 
+def panel_axis(ds: Mapping[str, Any]) -> tuple[str, str, float] | None:
+    """Axis labels and origin of a dataset's example panels (see ``figures.signal_panels``):
+    seed 000's quadratics live on a unit-free x (``fs`` samples per unit, from ``x_start``);
+    other datasets keep the default (time from ``fs``)."""
+    if ds.get("kind") == "quadratic":
+        return "x", "cycles per unit x", float(ds.get("x_start", 0.0))
+    return None
+
+
 def section(
     ds_name: str,
     ds: Mapping[str, Any],
@@ -335,7 +344,7 @@ def section(
         shown = list(dict.fromkeys(shown))
         labels = {x: method_label(x) for x in shown}
         fig = figures.signal_panels(panels, m, fig_dir / f"{m}_panels.png", shown, labels,
-                                    colors)
+                                    colors, panel_axis(ds))
         meta = metadata.get(m, {})
         parts.append(
             f"<h3>{html.escape(m)}: validation examples</h3>"
