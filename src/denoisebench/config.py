@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,12 +191,18 @@ def conv1d_dilation_errors(rates: Any, key: str = "dilation_rates") -> list[str]
     return []
 
 
+def conv1d_encoder_shrink(rates: Sequence[int], kernel_size: int = 3) -> int:
+    """Samples a ``conv1d_ae``'s encoder takes off the signal: its two valid convolutions,
+    ``(kernel_size - 1) x (a + b)`` for dilation rates ``[a, b, b, a]``."""
+    return (kernel_size - 1) * (int(rates[0]) + int(rates[1]))
+
+
 def _conv1d_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
     """Checks of a ``conv1d_ae`` model (seed 000): mirrored dilations, and signals (where
     params give their length) that outlast the encoder's two valid kernel-3 convolutions."""
     rates = model["dilation_rates"]
     errors = conv1d_dilation_errors(rates, f"{p}.dilation_rates")
-    shrink = 2 * (rates[0] + rates[1]) if not errors else 0
+    shrink = conv1d_encoder_shrink(rates) if not errors else 0
     if not errors and isinstance(ds.get("length"), int) and ds["length"] <= shrink:
         errors.append(f"{p}.dilation_rates: {rates!r} shortens the signal by {shrink} samples "
                       f"in the encoder; expected signals longer than that, but the length of "

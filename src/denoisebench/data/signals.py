@@ -71,7 +71,7 @@ def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
     fs = float(params["fs"])
     n = round(fs * float(params["duration_s"]))
     k = int(params["n_sines"])
-    snr = 10.0 ** (float(params["snr_db"]) / 10.0)
+    snr_db = float(params["snr_db"])
     t = np.arange(n, dtype=np.float64) / fs
     freqs, phase = multisine_tones(params, rows, rng)
     omega = 2.0 * np.pi * freqs  # (rows, k): the left-to-right order of 2 pi f t + phase
@@ -96,13 +96,8 @@ def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
         if params["normalize"]:
             c /= k
         rng.standard_normal(out=z)  # the stream continues block to block: same draws
-        p_clean = np.sum(np.square(c), axis=-1, keepdims=True)
-        p_noise = np.sum(np.square(z), axis=-1, keepdims=True)
-        if np.any(p_noise == 0):
-            raise ValueError("cannot scale a noise row of zero energy to a target SNR")
-        z *= np.sqrt(p_clean / (p_noise * snr))
         clean[lo:lo + m] = c
-        noise[lo:lo + m] = z
+        noise[lo:lo + m] = scale_noise_to_snr(c, z, snr_db)
     return clean, noise
 
 

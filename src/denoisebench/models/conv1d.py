@@ -56,7 +56,7 @@ import keras
 import numpy as np
 from keras import constraints, layers
 
-from ..config import conv1d_dilation_errors
+from ..config import conv1d_dilation_errors, conv1d_encoder_shrink
 
 #: the seed's layer list: (layer, filters, activation)
 LAYERS = (("conv", 128, "relu"), ("conv", 32, "relu"), ("deconv", 32, "relu"),
@@ -95,7 +95,7 @@ def build_conv1d_ae(length: int = 150, kernel_size: int = 3,
     if errors:
         raise ValueError(f"conv1d_ae: {errors[0]}")
     rates = [int(r) for r in dilation_rates]
-    shrink = (kernel_size - 1) * sum(rates[:2])
+    shrink = conv1d_encoder_shrink(rates, kernel_size)
     if length <= shrink:
         raise ValueError(f"conv1d_ae needs length > {shrink} (kernel_size {kernel_size}, "
                          f"dilation_rates {rates}), got {length}")
