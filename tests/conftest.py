@@ -78,3 +78,32 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tiny_params(dest)
     run(["snakemake", "--cores", "2"], dest)
     return dest
+
+
+def tiny_config(dest: Path, overlay: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+    """params.yaml merged with configs/tiny.yaml and ``overlay``, validated and written to
+    ``dest/params.yaml``; returns ``(config, path)`` (for ``train``/``evaluate`` in-process or
+    ``denoisebench ... --params path``)."""
+    from denoisebench.config import deep_merge, read_yaml, validate
+
+    cfg = validate(deep_merge(deep_merge(read_yaml(REPO / "params.yaml"),
+                                         read_yaml(REPO / "configs/tiny.yaml")), overlay))
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "params.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return cfg, dest / "params.yaml"
+
+
+def generate_datasets(cfg: dict[str, Any], names: list[str], data_dir: Path) -> Path:
+    """Generate datasets ``names`` of ``cfg`` into ``data_dir/<name>`` in this process (what the
+    Snakemake rules do, without a process per shard); returns ``data_dir``."""
+    from denoisebench.data import generate
+
+    for name in names:
+        ds, root = cfg["datasets"][name], data_dir / name
+        if (root / "manifest.json").exists():
+            continue
+        for split in ("train", "validation"):
+            for i in range(generate.n_shards(ds, split)):
+                generate.generate_shard(name, ds, cfg["seed"], split, i, root)
+        generate.build_manifest(name, ds, cfg["seed"], root)
+    return data_dir

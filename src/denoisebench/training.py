@@ -3,6 +3,21 @@
 Keras callbacks do the bookkeeping: ``BackupAndRestore`` (an interrupted run resumes at the
 last finished epoch), ``EarlyStopping`` on validation L1 with the best weights restored,
 ``CSVLogger`` (``history.csv``; the training curves, also written in dvclive's layout).
+
+A resumed run ends with the weights of an uninterrupted one, bit for bit (with
+``training.deterministic``), wherever the kill fell (tests/test_resume.py): the backup holds
+the model's and every optimiser's variables (Adam's moments and step count, hence the learning
+rate schedule); early stopping's state (best value, epoch, patience count, best weights) is
+saved beside it for the same epoch (:class:`ResumableEarlyStopping`); the backup is written so
+that a kill at any instant leaves one consistent epoch (:class:`ConsistentBackup`); and epoch
+``e`` streams its examples in an order drawn from ``(seed, e)`` alone
+(:func:`denoisebench.data.pipeline.stream`'s ``epochs``). A kill mid-epoch redoes that epoch
+from its start.
+
+Test hook (fault injection, no effect unless set): ``DENOISEBENCH_TEST_KILL_AT=E:B`` makes the
+training process SIGKILL itself after batch ``B`` of epoch ``E`` (both 0-based), ``E:end`` right
+after epoch ``E``'s backup; a third field ``:group`` kills its whole process group (under
+Snakemake: Snakemake and the job die together).
 The model, its loss and optimiser come from the model kind's recipe in
 :mod:`denoisebench.models` (one module per family).
 """
@@ -13,7 +28,9 @@ import csv
 import io
 import json
 import logging
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -49,6 +66,117 @@ def _epoch_logger(name: str, epochs: int) -> Any:
 
 FINGERPRINT = "fingerprint.json"
 BACKUP_FILES = ("latest.weights.h5", "training_metadata.json")
+EARLY_STOPPING = "early_stopping-{epochs}.npz"  # in the backup folder, per finished epochs
+KILL_ENV = "DENOISEBENCH_TEST_KILL_AT"
+
+
+def _resumable_callbacks() -> tuple[type, type]:
+    """The two Keras callback classes that make resuming exact (defined once Keras is loaded)."""
+    import keras
+
+    from .data.shards import atomic_write_npz
+
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        """``EarlyStopping`` whose state survives a kill: after each epoch it saves ``best``,
+        ``best_epoch``, ``wait`` and the best weights to ``backup/early_stopping-<n>.npz``
+        (``n`` finished epochs, as the backup's metadata counts them; this epoch's and the
+        previous one kept, since the backup can fall back one epoch), and a run resuming after
+        ``n`` epochs loads them. Without it a resumed run would forget the best epoch before
+        the kill and restore other weights at the end."""
+
+        def __init__(self, folder: Path, resume_after: int | None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.folder = folder
+            self.resume_after = resume_after
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            super().on_train_begin(logs)
+            path = self.folder / EARLY_STOPPING.format(epochs=self.resume_after or 0)
+            if not self.resume_after:
+                return
+            if not path.exists():  # a backup from before this class: resume, forgetting it
+                log.warning("%s missing: early stopping forgets the epochs before the resume",
+                            path)
+                return
+            with np.load(path) as z:
+                self.wait, self.stopped_epoch = int(z["wait"]), int(z["stopped_epoch"])
+                self.best_epoch = int(z["best_epoch"])
+                self.best = float(z["best"]) if bool(z["has_best"]) else None
+                count = int(z["n_weights"])
+                self.best_weights = [z[f"w{i}"] for i in range(count)] if count >= 0 else None
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            super().on_epoch_end(epoch, logs)
+            arrays: dict[str, Any] = {
+                "wait": np.int64(self.wait), "stopped_epoch": np.int64(self.stopped_epoch),
+                "best_epoch": np.int64(self.best_epoch),
+                "has_best": np.bool_(self.best is not None),
+                "best": np.float64(self.best if self.best is not None else np.nan),
+                "n_weights": np.int64(-1 if self.best_weights is None
+                                      else len(self.best_weights))}
+            arrays.update({f"w{i}": w for i, w in enumerate(self.best_weights or [])})
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_npz(self.folder / EARLY_STOPPING.format(epochs=epoch + 1), arrays)
+            stale = self.folder / EARLY_STOPPING.format(epochs=epoch - 1)
+            stale.unlink(missing_ok=True)
+
+    class ConsistentBackup(keras.callbacks.BackupAndRestore):
+        """``BackupAndRestore`` (epoch backups, double checkpoint) written so that a kill at any
+        instant leaves the latest or the previous backup whole and consistent. Keras writes the
+        new weights and then the metadata in place: a kill between the two leaves new weights
+        labelled with the previous epoch, which :func:`resumable_epochs` cannot tell apart. Here
+        the latest metadata is removed before the weights are written (the latest backup reads
+        as incomplete, so the previous one is used) and written atomically after them."""
+
+        def _save_model(self) -> None:
+            backup = Path(self.backup_dir)
+            backup.mkdir(parents=True, exist_ok=True)
+            weights, meta = Path(self._weights_path), Path(self._training_metadata_path)
+            for src, dst in ((weights, self._prev_weights_path),
+                             (meta, self._prev_training_metadata_path)):
+                if self.double_checkpoint and src.exists():
+                    shutil.copyfile(src, dst)
+            meta.unlink(missing_ok=True)
+            self.model.save_weights(filepath=str(weights), overwrite=True)
+            atomic_write_text(meta, json.dumps({"epoch": self._current_epoch,
+                                                "batch": self._last_batch_seen}))
+
+    return ResumableEarlyStopping, ConsistentBackup
+
+
+def _kill_hook() -> Any:
+    """The callback of ``$DENOISEBENCH_TEST_KILL_AT`` (module doc), or None when unset."""
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return None
+    import keras
+
+    epoch_s, batch_s, *rest = spec.split(":")
+    at_epoch, at_batch = int(epoch_s), None if batch_s == "end" else int(batch_s)
+    group = rest == ["group"]
+
+    def kill() -> None:
+        log.warning("%s=%s: SIGKILL now", KILL_ENV, spec)
+        logging.shutdown()
+        if group:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    class KillAt(keras.callbacks.Callback):
+        epoch = -1
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if at_batch is not None and (self.epoch, batch) == (at_epoch, at_batch):
+                kill()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            if at_batch is None and epoch == at_epoch:
+                kill()
+
+    return KillAt()
 
 
 def _backup_epoch(weights: Path, metadata: Path) -> int | None:
@@ -176,9 +304,6 @@ def train(
     spec = models.spec(mp["kind"])
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
-    train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
-                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
-                               transform=spec.transform)
     val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False,
                              transform=spec.transform)
     with strategy.scope():
@@ -198,10 +323,18 @@ def train(
         shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     atomic_write_text(work / FINGERPRINT, fingerprint)
+    epochs = int(mp["epochs"])
+    # the epochs left, streamed as one dataset (epoch e in the order of (seed, e)); nothing left
+    # (killed after the last backup): one epoch all the same, for Keras' build probe only
+    todo = list(range(done or 0, epochs)) or [epochs - 1]
+    train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
+                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
+                               transform=spec.transform, epochs=todo)
+    early_stopping, backup = _resumable_callbacks()
     callbacks: list[Any] = [
-        _epoch_logger(name, int(mp["epochs"])),
-        keras.callbacks.EarlyStopping(monitor="val_l1", mode="min", patience=int(mp["patience"]),
-                                      restore_best_weights=True),
+        _epoch_logger(name, epochs),
+        early_stopping(work / "backup", done, monitor="val_l1", mode="min",
+                       patience=int(mp["patience"]), restore_best_weights=True),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
     ]
     callbacks[:0] = recipe_callbacks
@@ -209,13 +342,15 @@ def train(
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: on_epoch(e)))
     # last, so that the logs of an epoch are written before its backup
     # (double_checkpoint: a kill while the backup is written leaves the previous one usable)
-    callbacks.append(keras.callbacks.BackupAndRestore(str(work / "backup"),
-                                                      double_checkpoint=True))
+    callbacks.append(backup(str(work / "backup"), double_checkpoint=True))
+    hook = _kill_hook()
+    if hook is not None:
+        callbacks.append(hook)
     log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
              name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
              mp["epochs"], batch, f" (resuming after epoch {done})" if resuming else "")
     t0 = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
                         callbacks=callbacks, shuffle=False, verbose=0)
     seconds = time.perf_counter() - t0
     denoiser = getattr(model, "generator", model)

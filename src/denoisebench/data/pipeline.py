@@ -33,6 +33,7 @@ def stream(
     seed: int = 0,
     transform: Transform = _add_channel,
     kinds: Sequence[str] = ("mixed", "clean"),
+    epochs: Sequence[int] | None = None,
 ) -> Any:
     """A ``tf.data.Dataset`` of ``(inputs, targets)`` batches from one split.
 
@@ -47,6 +48,11 @@ def stream(
         transform: numpy function applied to each batch (scaling, channel axis);
             its output shapes define the element spec.
         kinds: which files feed the inputs and the targets.
+        epochs: the epochs to stream, one after the other, as one dataset of
+            ``len(epochs) * steps`` batches (``model.fit(..., steps_per_epoch=steps)``): epoch
+            ``e``'s order depends on ``(seed, e)`` alone, so a run resumed at epoch ``e`` sees
+            the batches an uninterrupted run sees. ``None``: one pass per iteration of the
+            dataset, the order drawn from ``(seed, passes made so far)``.
 
     Raises:
         DataIntegrityError: a shard fails its manifest checks when first read.
@@ -59,14 +65,13 @@ def stream(
         raise ValueError(f"{reader.manifest_path}: split {split!r} has no rows")
     probe = transform(*(np.zeros((probe_rows, *reader.shape), np.float32) for _ in kinds))
     spec = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.float32) for a in probe)
-    epoch = [0]
+    passes = [0]
 
-    def batches():
+    def batches(epoch: int):
         order = list(entries)
-        rng = np.random.default_rng([seed, epoch[0]])
+        rng = np.random.default_rng([seed, epoch])
         if shuffle:
             rng.shuffle(order)
-        epoch[0] += 1
         block: list[list[np.ndarray]] = [[] for _ in kinds]
         rows = 0
 
@@ -97,11 +102,24 @@ def stream(
                 arrays = [a[perm] for a in arrays]
             yield from emit(arrays, final=True)
 
+    def one_pass():
+        passes[0] += 1
+        yield from batches(passes[0] - 1)
+
+    def given_epochs():
+        for e in epochs or ():
+            yield from batches(int(e))
+
     # Batches are cut and shuffled in numpy (blocks of >= shuffle_buffer rows from consecutive
     # shards, permuted): no per-example work in tf.data, which on 2 cores competed with training.
-    ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
+    # (Counting passes is not an epoch number: Keras opens an iterator to build the model and
+    # one ahead at each epoch's end, and a resumed run starts counting at 0 again.)
+    gen = one_pass if epochs is None else given_epochs
+    ds = tf.data.Dataset.from_generator(gen, output_signature=spec)
     # known cardinality: Keras sizes its epochs without running out of data once
-    ds = ds.apply(tf.data.experimental.assert_cardinality(steps(reader, split, batch_size)))
+    n_epochs = 1 if epochs is None else len(epochs)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(
+        n_epochs * steps(reader, split, batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
