@@ -44,8 +44,8 @@ class ModelSpec:
     model_input_shape: Callable[[Sequence[int]], list[int]] = channel_last_shape
     # TensorFlow's oneDNN CPU kernels while training. On for every model: one epoch on 2 cores
     # (BENCHMARKS.md "oneDNN") took 2-6x less time with them for the conv models and 10-20 % less
-    # for the recurrent ones, and op determinism still gives identical weights (checked for
-    # gan_l1, bigru, conv1d_ae, conv2d_ae, dense_ae). A model kind whose kernels misbehave with
+    # for the recurrent ones, and op determinism still gives identical weights (every kind, 1
+    # and 2 threads: tests/test_determinism.py). A model kind whose kernels misbehave with
     # oneDNN can set False.
     onednn: bool = True
 
