@@ -1,0 +1,117 @@
+"""Models learn: per model family, a training of seconds on a tiny generated dataset must beat
+both the identity (the noisy input itself) and the configured lowpass on held-out validation
+examples, by a margin measured beforehand (see ``FAMILIES``).
+
+Training is the real path (``denoisebench train``: recipe, streaming input pipeline, early
+stopping, saved ``model.keras``); judging uses the evaluation's own metrics and baselines on
+the validation split:
+
+* 1-D datasets: aggregate SNR improvement (``metrics.aggregate_snri_db``, what
+  ``metrics/<model>.json`` reports as ``snri_db_agg``; the identity scores 0 dB) against the
+  dataset's configured ``lowpass`` (``baselines.build``, the seed's filter);
+* image datasets: mean PSNR (``image_metrics.psnr_db``) against the Gaussian filter at the
+  strength the evaluation tunes on training images (``image_baselines.tune``), and the noisy
+  input.
+
+An untrained model (or one that returns its input) scores at or below the identity, so it
+fails. A new family is one row of ``FAMILIES``, with its margin measured the same way: run the
+row's training for a few seeds (``LEARNING_SEED=<seed> pytest tests/test_learning.py -k
+<model>`` prints the scores) and set ``min_margin`` well below the smallest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BIN, generate_datasets, tiny_config
+
+pytestmark = pytest.mark.slow
+SAFETY_S = 900
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family's tiny training and the margin it must clear."""
+
+    model: str  # a model of params.yaml (its kind's recipe, its dataset)
+    train_rows: int
+    epochs: int
+    min_margin_db: float  # over max(identity, lowpass); see the comment of each row
+    settings: dict[str, Any] = field(default_factory=dict)  # model params changed for speed
+    validation_rows: int = 200
+
+
+FAMILIES: list[Family] = [
+    # placeholder rows, margins measured below
+]
+
+
+def _scores(cfg: dict[str, Any], model: str, data_dir: Path,
+            model_dir: Path) -> dict[str, float]:
+    """``{"model", "identity", "lowpass"}``: the score of each on the validation split (dB)."""
+    from denoisebench import baselines, image_baselines, image_metrics, metrics
+    from denoisebench.config import dataset_of
+    from denoisebench.data.shards import DatasetReader
+    from denoisebench.evaluation import IMAGE_KINDS
+    from denoisebench.image_evaluation import tuning_images
+    from denoisebench.inference import Denoiser
+
+    name, ds = dataset_of(cfg, model)
+    reader = DatasetReader(data_dir / name)
+    clean, mixed = reader.read("validation", "clean"), reader.read("validation", "mixed")
+    estimate = Denoiser(model_dir)(mixed)
+    if ds["kind"] in IMAGE_KINDS:
+        gaussian = [b for b in image_baselines.BASELINES if b.name == "gaussian"]
+        tuned = image_baselines.tune(*tuning_images(reader, int(cfg["evaluation"][
+            "tune_examples"])), gaussian)
+        lowpass = gaussian[0](mixed, tuned["gaussian"]["settings"])
+
+        def score(est: np.ndarray) -> float:
+            return float(np.mean(image_metrics.psnr_db(clean, est)))
+    else:
+        (lp,) = [b for b in baselines.build(ds, {}) if b.name == "lowpass"]
+        lowpass = lp.fn(mixed)
+
+        def score(est: np.ndarray) -> float:
+            v = metrics.per_example(clean, mixed, est)
+            return float(metrics.aggregate_snri_db(v["noise_energy"], v["error_energy"]))
+    return {"model": score(estimate), "identity": score(mixed), "lowpass": score(lowpass)}
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[f.model for f in FAMILIES])
+def test_model_beats_identity_and_lowpass(family: Family, tmp_path: Path) -> None:
+    from denoisebench.config import read_yaml
+
+    from conftest import REPO
+
+    full = read_yaml(REPO / "params.yaml")
+    dataset = full["models"][family.model]["dataset"]
+    seed = int(os.environ.get("LEARNING_SEED", full["seed"]))
+    cfg, params = tiny_config(tmp_path, {
+        "seed": seed,
+        "datasets": {dataset: {"train_size": family.train_rows,
+                               "validation_size": family.validation_rows}},
+        "models": {family.model: {"epochs": family.epochs, "shuffle_buffer": family.train_rows,
+                                  **family.settings}}})
+    generate_datasets(cfg, [dataset], tmp_path / "data")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("DENOISEBENCH_TEST_KILL_AT", None)
+    proc = subprocess.run(
+        [str(BIN / "denoisebench"), "train", "--model", family.model, "--params", str(params),
+         "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "model"),
+         "--threads", "1"], env=env, capture_output=True, text=True, timeout=SAFETY_S)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    s = _scores(cfg, family.model, tmp_path / "data", tmp_path / "model")
+    margin = s["model"] - max(s["identity"], s["lowpass"])
+    print(json.dumps({"model": family.model, "seed": seed, **s, "margin": margin}))
+    assert margin >= family.min_margin_db, (
+        f"{family.model} did not learn: {s['model']:.2f} dB against identity "
+        f"{s['identity']:.2f} dB and lowpass {s['lowpass']:.2f} dB on {family.validation_rows} "
+        f"validation examples (margin {margin:.2f} dB, required {family.min_margin_db} dB)")
