@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BIN, generate_datasets, tiny_config
+from conftest import BIN, REPO, generate_datasets, tiny_config
+
+from denoisebench.config import read_yaml
 
 pytestmark = pytest.mark.slow
 SAFETY_S = 900
@@ -87,10 +89,6 @@ def _scores(cfg: dict[str, Any], model: str, data_dir: Path,
 
 @pytest.mark.parametrize("family", FAMILIES, ids=[f.model for f in FAMILIES])
 def test_model_beats_identity_and_lowpass(family: Family, tmp_path: Path) -> None:
-    from denoisebench.config import read_yaml
-
-    from conftest import REPO
-
     full = read_yaml(REPO / "params.yaml")
     dataset = full["models"][family.model]["dataset"]
     seed = int(os.environ.get("LEARNING_SEED", full["seed"]))
