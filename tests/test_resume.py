@@ -94,13 +94,15 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     first.update({name: start(name, kill) for name, kill, _ in SCENARIOS})
     codes = {name: proc.wait(timeout=SAFETY_S) for name, proc in first.items()}
     backups: dict[str, int | None] = {}
+    saved = {name: (base / name / "model.keras").exists() for name, _, _ in SCENARIOS}
     for name, _, _ in SCENARIOS:
         work = base / name / ".work"
         fingerprint = (work / training.FINGERPRINT).read_text()
         backups[name] = training.resumable_epochs(work, fingerprint)  # as the rerun sees it
     second = {name: start(name, None) for name, _, _ in SCENARIOS}
     resumed = {name: proc.wait(timeout=SAFETY_S) for name, proc in second.items()}
-    return {"base": base, "codes": codes, "backups": backups, "resumed": resumed}
+    return {"base": base, "codes": codes, "backups": backups, "resumed": resumed,
+            "saved_before_resume": saved}
 
 
 def _log(base: Path, name: str) -> str:
@@ -115,7 +117,7 @@ def test_killed_training_resumes_bitwise(runs: dict[str, Any], scenario: str, ki
     killed_log = _log(base, f"{scenario}-killed")
     assert runs["codes"][scenario] == -signal.SIGKILL, killed_log[-3000:]
     assert f"{training.KILL_ENV}={kill}: SIGKILL now" in killed_log
-    assert not (base / scenario / "model.keras").exists()
+    assert not runs["saved_before_resume"][scenario]  # killed before the model was saved
     assert runs["backups"][scenario] == done, killed_log[-3000:]
 
     log = _log(base, scenario)
