@@ -170,3 +170,29 @@ def test_snakemake_rerun_incomplete_resumes_bitwise(tmp_path: Path) -> None:
     assert_same_weights(repo / f"models/{MODEL}", tmp_path / "reference")
     assert not (repo / f"models/{MODEL}/.work").exists()
     shutil.rmtree(tmp_path / "reference")
+
+
+def test_epoch_order_depends_on_seed_and_epoch_only(tmp_path: Path) -> None:
+    """Epoch ``e`` of the training stream is the same batches whether the stream starts at
+    epoch 0 (an uninterrupted run) or at ``e`` (a run resumed there), and another epoch is
+    another order."""
+    from denoisebench.data import pipeline
+    from denoisebench.data.shards import DatasetReader
+
+    cfg, _ = tiny_config(tmp_path, {"datasets": {"multisine": {
+        "train_size": 40, "validation_size": 10, "train_shards": 2}}})
+    generate_datasets(cfg, ["multisine"], tmp_path / "data")
+    reader = DatasetReader(tmp_path / "data/multisine")
+
+    def epochs(which: list[int]) -> list[np.ndarray]:
+        ds = pipeline.stream(reader, "train", 8, shuffle=True, shuffle_buffer=16, seed=5,
+                             epochs=which)
+        return [x.numpy() for x, _ in ds]
+
+    steps = pipeline.steps(reader, "train", 8)
+    whole = epochs([0, 1, 2])
+    assert len(whole) == 3 * steps
+    resumed = epochs([1, 2])
+    for a, b in zip(whole[steps:], resumed, strict=True):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(np.concatenate(whole[:steps]), np.concatenate(whole[steps:2 * steps]))
