@@ -26,7 +26,7 @@ from conftest import BIN, REPO, generate_datasets, tiny_config
 from denoisebench import models
 
 pytestmark = pytest.mark.slow
-SAFETY_S = 900  # a hung subprocess fails the test instead of hanging the suite
+SAFETY_S = 2400  # a hung subprocess fails the test instead of hanging the suite (loaded CI)
 THREADS = (1, 2)
 TRAIN_ROWS, VALIDATION_ROWS, BATCH, EPOCHS = 64, 32, 32, 2
 
