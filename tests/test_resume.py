@@ -132,8 +132,9 @@ def test_killed_training_resumes_bitwise(runs: dict[str, Any], scenario: str, ki
 
 def test_snakemake_rerun_incomplete_resumes_bitwise(tmp_path: Path) -> None:
     """Snakemake and its training job die together (SIGKILL to the process group, as when the
-    node or the terminal goes): Snakemake refuses to go on until ``--rerun-incomplete``, which
-    deletes the declared outputs and reruns the job; the job resumes from its backup (under
+    node or the terminal goes): Snakemake refuses to go on until ``--rerun-incomplete`` (after
+    ``--unlock``: the killed Snakemake's lock remains), which deletes the declared outputs and
+    reruns the job; the job resumes from its backup (under
     ``models/<model>/.work``, not an output) and ends with the uninterrupted run's weights."""
     repo = copy_repo(tmp_path / "repo")
     tiny_params(repo)
@@ -163,6 +164,7 @@ def test_snakemake_rerun_incomplete_resumes_bitwise(tmp_path: Path) -> None:
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "IncompleteFilesException" in out, out[-3000:]
 
+    run(["snakemake", "--unlock", target], repo)  # the killed Snakemake's lock remains
     run(["snakemake", "--cores", "1", "--rerun-incomplete", target], repo)
     done = int(kill.split(":")[0])
     assert f"(resuming after epoch {done})" in (repo / f"logs/train/{MODEL}.log").read_text()
