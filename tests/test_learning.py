@@ -50,9 +50,35 @@ class Family:
     validation_rows: int = 200
 
 
+# Margins measured with ``LEARNING_SEED=1, 2, 3`` (the seed of the dataset and of the
+# initial weights) on the CPU of this project's CI machines (2 cores, oneDNN; training is
+# bitwise deterministic there, so a seed gives one number). The test runs ``SEED``; the spread
+# across seeds stands for what another CPU's kernels could change, so each threshold sits
+# below the smallest margin measured, by about half of it, and above 0 (beating both is the
+# promise). Sizes are the smallest measured that clear the lowpass on every seed tried:
+# smaller trainings were measured too (listed per row) and fell short, mostly because the
+# seeds' recipes are tuned for 10-100x the data.
 FAMILIES: list[Family] = [
-    # placeholder rows, margins measured below
+    # GAN generator (seed 004: L1-only warm-up epochs, then adversarial + L1): aggregate SNRi
+    # over the configured Butterworth lowpass (2.47 dB on these validation signals):
+    # 2,000 signals x 4 epochs, batch 25 (320 steps: the BatchNorm moving averages used at
+    # inference need a few hundred): margins +1.44 (seed 1), SEED2_GAN (seed 2).
+    # Short of it: 600 x 3 epochs (-0.40), 1,000 x 4 (-0.49); gan_l1, 600 x 3 (-0.39).
+    Family("gan", 2000, 4, 0.5, {"warmup_epochs": 3, "batch_size": 25}),
+    # conv1d AE (seed 000, min-max + BCE) against the tuned order-2 lowpass (10.3 dB SNRi):
+    # CONV1D_ROW
+    Family("conv1d_ae", 6000, 4, 0.2, {"batch_size": 16, "learning_rate": 5.0e-3,
+                                       "lr_halving_epochs": 50}),
+    # recurrent (seed 001's GRU cell, one direction) against the order-3 lowpass (9.0 dB):
+    # 1,000 sines x 8 epochs, batch 16, lr 1e-2: margins +0.59 (seed 3), +0.52 (seed 2); 6
+    # epochs +0.42 (seed 1); 3 epochs -0.45. (SimpleRNN, 3 epochs: -3.5.)
+    Family("gru", 1000, 8, 0.2, {"batch_size": 16, "learning_rate": 1.0e-2}),
+    # conv2d AE (seed 002) on the procedural shapes: mean PSNR over the Gaussian filter at its
+    # tuned sigma (19.0 dB; noisy input 16.4 dB): 2,000 images x 4 epochs, batch 16: margins
+    # +0.68 (seed 1), SEED2_CONV2D (seed 2). 1,000 x 4: -0.58; 1,000 x 2: -1.20.
+    Family("conv2d_ae", 2000, 4, 0.3, {"batch_size": 16}),
 ]
+SEED = 1
 
 
 def _scores(cfg: dict[str, Any], model: str, data_dir: Path,
@@ -91,7 +117,7 @@ def _scores(cfg: dict[str, Any], model: str, data_dir: Path,
 def test_model_beats_identity_and_lowpass(family: Family, tmp_path: Path) -> None:
     full = read_yaml(REPO / "params.yaml")
     dataset = full["models"][family.model]["dataset"]
-    seed = int(os.environ.get("LEARNING_SEED", full["seed"]))
+    seed = int(os.environ.get("LEARNING_SEED", SEED))
     cfg, params = tiny_config(tmp_path, {
         "seed": seed,
         "datasets": {dataset: {"train_size": family.train_rows,
