@@ -18,6 +18,7 @@ Test hook (fault injection, no effect unless set): ``DENOISEBENCH_TEST_KILL_AT=E
 training process SIGKILL itself after batch ``B`` of epoch ``E`` (both 0-based), ``E:end`` right
 after epoch ``E``'s backup; a third field ``:group`` kills its whole process group (under
 Snakemake: Snakemake and the job die together).
+
 The model, its loss and optimiser come from the model kind's recipe in
 :mod:`denoisebench.models` (one module per family).
 """
