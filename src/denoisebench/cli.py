@@ -27,6 +27,10 @@ def _load(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.stage:  # dvc.yaml's first stage: refuse, and put params.yaml back
+        from . import workspace
+
+        return workspace.validate_stage()
     cfg = _load(args)
     print(f"ok: {len(cfg['datasets'])} dataset(s), {len(cfg['models'])} model(s)")
     return 0
@@ -102,6 +106,24 @@ def cmd_export_dvc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from . import workspace
+
+    workdir = Path(args.workdir)
+    if args.check:
+        problems = workspace.baseline_problems(workdir)
+        for p in problems:
+            print(f"not a DVC baseline: {p}", file=sys.stderr)
+        if problems:
+            print("run `snakemake --cores all` (it records dvc.lock when it ends) or "
+                  "`denoisebench baseline` if the outputs are right for params.yaml",
+                  file=sys.stderr)
+            return 1
+        print("ok: the workspace matches dvc.lock")
+        return 0
+    return 0 if workspace.record_baseline(None, workdir) else 1
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from . import dvcexport
 
@@ -146,7 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    step("validate", cmd_validate, "validate params.yaml and report problems by key path")
+    p = step("validate", cmd_validate, "validate params.yaml and report problems by key path")
+    p.add_argument("--stage", action="store_true",
+                   help="as dvc.yaml's first stage: write the stamp every stage depends on; on "
+                        "error put params.yaml's changed keys back to dvc.lock's values")
     p = step("generate", cmd_generate, "generate one shard (clean, noise, mixed) of a dataset")
     p.add_argument("--dataset", required=True)
     p.add_argument("--split", required=True, choices=["train", "validation"])
@@ -176,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="dvc.yaml")
     p.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml is stale")
     p.set_defaults(func=cmd_export_dvc)
+    p = sub.add_parser("baseline", help="record the workspace's outputs in dvc.lock (what "
+                                        "Snakemake's onsuccess handler does), or --check it")
+    p.add_argument("--workdir", default=".")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 and say why when `dvc exp run` cannot use the workspace")
+    p.set_defaults(func=cmd_baseline)
     p = sub.add_parser("sync", help="after dvc checkout/exp apply: mark Snakemake's outputs "
                                     "up to date (only when `dvc status` is clean)")
     p.add_argument("--workdir", default=".")
