@@ -23,13 +23,16 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAM
 
 
 def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
-    """sha256 and mtime (ns) of every file under the output folders, plus dvc.lock and
-    params.yaml (Snakemake's ``.snakemake_timestamp`` markers are bookkeeping, not outputs)."""
+    """sha256 and mtime (ns) of every file under the output folders and dvc.lock, and
+    params.yaml's sha256 (Snakemake's ``.snakemake_timestamp`` markers are bookkeeping, not outputs)."""
     files = [p for d in OUTPUT_DIRS for p in (root / d).rglob("*") if p.is_file()]
-    files += [root / "dvc.lock", root / "params.yaml"]
-    return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
+    files.append(root / "dvc.lock")
+    snap = {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
                                              p.stat().st_mtime_ns)
             for p in files if p.name != ".snakemake_timestamp"}
+    # params.yaml: bytes only (DVC itself rewrites the file to apply -S)
+    snap["params.yaml"] = (hashlib.sha256((root / "params.yaml").read_bytes()).hexdigest(), 0)
+    return snap
 
 
 def _ran_stages(output: str) -> set[str]:
