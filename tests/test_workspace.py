@@ -24,7 +24,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAM
 
 def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
     """sha256 and mtime (ns) of every file under the output folders and dvc.lock, and
-    params.yaml's sha256 (Snakemake's ``.snakemake_timestamp`` markers are bookkeeping, not outputs)."""
+    params.yaml's sha256 (``.snakemake_timestamp`` markers are Snakemake's bookkeeping)."""
     files = [p for d in OUTPUT_DIRS for p in (root / d).rglob("*") if p.is_file()]
     files.append(root / "dvc.lock")
     snap = {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(),
