@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from denoisebench.baselines import design_lowpass
+from denoisebench.evaluation.baselines import design_lowpass
 
 SEED_SPEC = {"design": "buttord", "passband_hz": 64.0, "stopband_hz": 100.0,
              "gpass_db": 0.05, "gstop_db": 60.0}
@@ -59,7 +59,7 @@ def _snri(clean: np.ndarray, mixed: np.ndarray, est: np.ndarray) -> float:
 
 
 def test_every_grid_point_applies() -> None:
-    from denoisebench import baselines
+    from denoisebench.evaluation import baselines
 
     x = _draw(3, 0)[1]
     for method in baselines.TUNED:
@@ -72,7 +72,7 @@ def test_every_grid_point_applies() -> None:
 
 def test_tuned_lowpass_reproduces_reference() -> None:
     """REFERENCE: best tuned Butterworth (order 2, 52 Hz) 3.7 dB; order 4 at 64 Hz 3.2 dB."""
-    from denoisebench import baselines
+    from denoisebench.evaluation import baselines
 
     train_clean, train_mixed = _draw(300, 1)
     clean, mixed = _draw(400, 2)
@@ -92,7 +92,7 @@ def test_tuned_lowpass_reproduces_reference() -> None:
 def test_tuning_uses_only_what_it_is_given() -> None:
     """Tuning is a pure function of the (train) examples handed to it: the chosen settings
     minimise the total squared error over them, whatever validation looks like."""
-    from denoisebench import baselines
+    from denoisebench.evaluation import baselines
 
     train_clean, train_mixed = _draw(40, 3)
     grid = baselines.search_space("savgol", 256, 256.0)
@@ -103,7 +103,7 @@ def test_tuning_uses_only_what_it_is_given() -> None:
 
 
 def test_build_order_and_settings() -> None:
-    from denoisebench import baselines
+    from denoisebench.evaluation import baselines
 
     train_clean, train_mixed = _draw(40, 4)
     tuned = baselines.tune_all(train_clean, train_mixed, 256.0)
@@ -126,7 +126,7 @@ def test_build_order_and_settings() -> None:
 
 
 def test_wavelet_and_wiener_wrappers() -> None:
-    from denoisebench import baselines
+    from denoisebench.evaluation import baselines
 
     clean, mixed = _draw(50, 5)
     for est in (baselines.wavelet_shrink(mixed, 4, 4, 0.5, 0), baselines.wiener(mixed, 5),

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from denoisebench import bounds
 from denoisebench.data import generate, signals
 from denoisebench.data.shards import DatasetReader
+from denoisebench.evaluation import bounds
 
 MULTISINE = {"kind": "multisine", "fs": 256, "duration_s": 1.0, "n_sines": 3, "fmin_hz": 10.0,
              "fmax_hz": 64.0, "random_phase": True, "normalize": True, "snr_db": -2.0}

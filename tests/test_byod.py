@@ -15,12 +15,13 @@ import soundfile as sf
 import yaml
 from conftest import copy_repo, run, tiny_params
 
-from denoisebench import byod
 from denoisebench.cli import main
 from denoisebench.config import ConfigError, read_yaml, validate
+from denoisebench.data import folder as folders
 from denoisebench.data import shards
 from denoisebench.data.generate import resolve_root
 from denoisebench.data.shards import DatasetReader
+from denoisebench.userdata import importer
 
 REPO = Path(__file__).resolve().parents[1]
 WIDTH = 32
@@ -70,7 +71,7 @@ def test_manifest_of_a_good_folder(tmp_path: Path, fmt: str, noise: bool,
                                   np.concatenate([data["train/clean/0"], data["train/clean/1"]]))
     np.testing.assert_array_equal(reader.read("validation", "mixed"), data["validation/mixed/0"])
     np.testing.assert_array_equal(reader.ids("train"), np.arange(35))
-    noise_arr = byod.noise_of(reader, "validation")
+    noise_arr = folders.noise_of(reader, "validation")
     np.testing.assert_allclose(noise_arr, data["validation/mixed/0"] - data["validation/clean/0"],
                                atol=1e-6)
     # the recorded fs is kept when --fs is left out next time
@@ -272,7 +273,7 @@ def test_import_wav_pairs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_import_overlapping_windows_and_common_rate(tmp_path: Path) -> None:
     src = tmp_path / "rec"
     write_recordings(src, {"a": (1.0, 100, 1), "b": (1.0, 100, 1)}, subtype="PCM_16")
-    path = byod.import_recordings(src, tmp_path / "ds", 40, hop=20, validation_fraction=0.5,
+    path = importer.import_recordings(src, tmp_path / "ds", 40, hop=20, validation_fraction=0.5,
                                   fmt="npy")
     reader = DatasetReader(path.parent)
     assert reader.fs == 100 and reader.manifest["format"] == "npy"
@@ -287,7 +288,7 @@ def test_import_drops_windows_without_defined_snr(tmp_path: Path) -> None:
     noisy[128:192] = clean[128:192]  # no noise
     sf.write(src / "clean/a.wav", clean, 256, subtype="FLOAT")
     sf.write(src / "noisy/a.wav", noisy, 256, subtype="FLOAT")
-    path = byod.import_recordings(src, tmp_path / "ds", 64, validation_fraction=0.5)
+    path = importer.import_recordings(src, tmp_path / "ds", 64, validation_fraction=0.5)
     rec = json.loads(path.read_text())["params"]["recordings"]
     a = rec["train"].get("a") or rec["validation"]["a"]
     assert a["windows"] == 2 and a["dropped"] == 2
@@ -370,7 +371,7 @@ def test_params_folder_inside_data_is_refused(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     make_folder(tmp_path / "data/mine")
-    byod.write_folder_manifest(tmp_path / "data/mine", 256)
+    folders.write_folder_manifest(tmp_path / "data/mine", 256)
     with pytest.raises(ConfigError, match=r"datasets\.mine\.path: 'data/mine' lies inside data/"):
         validate(folder_cfg(Path("data/mine")))
 
@@ -381,7 +382,7 @@ def test_params_gan_needs_multiple_of_16(tmp_path: Path) -> None:
         for kind, value in (("clean", 1.0), ("mixed", 2.0)):
             shards.write_shard(root / split / kind / "s.npy", np.arange(4),
                                np.full((4, 40), value, np.float32))
-    byod.write_folder_manifest(root, 256)
+    folders.write_folder_manifest(root, 256)
     with pytest.raises(ConfigError, match=r"models\.mine_l1\.dataset: .*multiple of 16.* 40"):
         validate(folder_cfg(root))
 
@@ -449,7 +450,7 @@ def test_printed_params_entry_validates(tmp_path: Path) -> None:
 
     root = tmp_path / "My Takes"
     make_folder(root)
-    byod.write_folder_manifest(root, 256)
-    entry = yaml.safe_load(byod.params_snippet(root))
+    folders.write_folder_manifest(root, 256)
+    entry = yaml.safe_load(importer.params_snippet(root))
     assert list(entry["datasets"]) == ["my_takes"] and list(entry["models"]) == ["my_takes_l1"]
     validate(deep_merge(read_yaml(REPO / "params.yaml"), entry))

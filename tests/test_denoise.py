@@ -16,15 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from denoisebench import audio_io, inference
-from denoisebench.denoise import (
-    DenoiseInputError,
-    add_denoise_parser,
-    crossfade,
-    denoise_files,
-    denoise_signal,
-    overlap_add,
-)
+from denoisebench import inference
+from denoisebench.cli import add_denoise_parser
+from denoisebench.userdata import files
+from denoisebench.userdata.denoise import DenoiseInputError, denoise_files, denoise_signal
+from denoisebench.userdata.windows import crossfade, overlap_add
 
 WINDOW = 16
 FS = 256
@@ -360,4 +356,4 @@ def test_api_raises_denoise_input_error(models: dict[str, Path], tmp_path: Path)
     with pytest.raises(DenoiseInputError, match="no such file"):
         denoise_files(models["identity"], [tmp_path / "missing.wav"], tmp_path / "o.wav")
     assert issubclass(DenoiseInputError, ValueError)
-    assert issubclass(DenoiseInputError, audio_io.SignalFileError)
+    assert issubclass(DenoiseInputError, files.SignalFileError)

@@ -16,9 +16,10 @@ import pytest
 from conftest import params_with
 
 from denoisebench import config as cfgmod
-from denoisebench import image_baselines, image_metrics, models
-from denoisebench.data import generate, images
+from denoisebench import models
+from denoisebench.data import generate, image_sources, images
 from denoisebench.data.shards import DatasetReader
+from denoisebench.evaluation import image_baselines, image_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = cfgmod.read_yaml(REPO / "params.yaml")
@@ -51,14 +52,14 @@ def sources(tmp_path: Path) -> dict[str, Any]:
     write_idx(idx_dir / "t10k-images-idx3-ubyte", test, gz=False)
     npz = tmp_path / "digits.npz"
     np.savez(npz, x_train=train, x_test=test)
-    images._load_cached.cache_clear()
+    image_sources._load_cached.cache_clear()
     return {"train": train, "test": test, "idx": idx_dir, "npz": npz}
 
 
 def test_idx_and_npz_sources(sources: dict[str, Any]) -> None:
     for src in (sources["idx"], sources["npz"]):
-        tr = images.load_images(str(src), "train", download=False)
-        te = images.load_images(str(src), "test", download=False)
+        tr = image_sources.load_images(str(src), "train", download=False)
+        te = image_sources.load_images(str(src), "test", download=False)
         assert tr.shape == (24, 28, 28) and tr.dtype == np.float32
         np.testing.assert_array_equal(tr, sources["train"] / np.float32(255))
         np.testing.assert_array_equal(te, sources["test"] / np.float32(255))
@@ -69,31 +70,33 @@ def test_bad_files_are_reported(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     write_idx(bad / "train-images-idx3-ubyte.gz", np.zeros((2, 27, 27), np.uint8))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    images._load_cached.cache_clear()
-    with pytest.raises(images.ImageSourceError, match=r"expected \(n, 28, 28\)"):
-        images.load_images(str(bad), "train", download=False)
-    with pytest.raises(images.ImageSourceError, match="t10k-images"):
-        images.load_images(str(bad), "test", download=False)
-    with pytest.raises(images.ImageSourceError, match="unreadable"):
-        images.load_images(str(tmp_path / "junk.npz"), "train", download=False)
-    with pytest.raises(images.ImageSourceError, match="no such file"):
-        images.load_images(str(tmp_path / "nowhere.npz"), "train", download=False)
+    image_sources._load_cached.cache_clear()
+    with pytest.raises(image_sources.ImageSourceError, match=r"expected \(n, 28, 28\)"):
+        image_sources.load_images(str(bad), "train", download=False)
+    with pytest.raises(image_sources.ImageSourceError, match="t10k-images"):
+        image_sources.load_images(str(bad), "test", download=False)
+    with pytest.raises(image_sources.ImageSourceError, match="unreadable"):
+        image_sources.load_images(str(tmp_path / "junk.npz"), "train", download=False)
+    with pytest.raises(image_sources.ImageSourceError, match="no such file"):
+        image_sources.load_images(str(tmp_path / "nowhere.npz"), "train", download=False)
 
 
 def test_named_source_lookup_order_and_message(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(images, "SYSTEM_DIRS", {"fashion_mnist": tmp_path / "sys" / "fm",
-                                                "mnist": tmp_path / "sys" / "mnist"})
-    monkeypatch.setattr(images, "keras_cache_dirs", lambda: [tmp_path / "keras" / "datasets"])
+    monkeypatch.setattr(image_sources, "SYSTEM_DIRS",
+                        {"fashion_mnist": tmp_path / "sys" / "fm",
+                         "mnist": tmp_path / "sys" / "mnist"})
+    monkeypatch.setattr(image_sources, "keras_cache_dirs",
+                        lambda: [tmp_path / "keras" / "datasets"])
 
     def offline(name: str) -> None:
         raise OSError("no network")
 
-    monkeypatch.setattr(images, "_keras_download", offline)
-    images._load_cached.cache_clear()
-    with pytest.raises(images.ImageSourceError) as info:
-        images.load_images("fashion_mnist", "train")
+    monkeypatch.setattr(image_sources, "_keras_download", offline)
+    image_sources._load_cached.cache_clear()
+    with pytest.raises(image_sources.ImageSourceError) as info:
+        image_sources.load_images("fashion_mnist", "train")
     msg = str(info.value)
     order = [msg.index(s) for s in ("Keras cache", "system folder", "Keras download")]
     assert order == sorted(order), msg
@@ -101,17 +104,17 @@ def test_named_source_lookup_order_and_message(tmp_path: Path,
 
     # the system folder (Debian's layout: gzipped IDX) is found ...
     write_idx(tmp_path / "sys" / "fm" / "train-images-idx3-ubyte.gz", fake_images(3, 5))
-    images._load_cached.cache_clear()
-    assert images.load_images("fashion_mnist", "train").shape == (3, 28, 28)
+    image_sources._load_cached.cache_clear()
+    assert image_sources.load_images("fashion_mnist", "train").shape == (3, 28, 28)
     # ... but Keras' cache comes first; mnist is Keras' mnist.npz
     write_idx(tmp_path / "keras" / "datasets" / "fashion-mnist" / "train-images-idx3-ubyte.gz",
               fake_images(4, 6))
     np.savez(tmp_path / "keras" / "datasets" / "mnist.npz", x_train=fake_images(5, 7),
              x_test=fake_images(2, 8))
-    images._load_cached.cache_clear()
-    assert images.load_images("fashion_mnist", "train").shape == (4, 28, 28)
-    assert images.load_images("mnist", "test").shape == (2, 28, 28)
-    images._load_cached.cache_clear()
+    image_sources._load_cached.cache_clear()
+    assert image_sources.load_images("fashion_mnist", "train").shape == (4, 28, 28)
+    assert image_sources.load_images("mnist", "test").shape == (2, 28, 28)
+    image_sources._load_cached.cache_clear()
 
 
 def dataset_params(kind: str, source: str, **extra: Any) -> dict[str, Any]:
@@ -165,7 +168,7 @@ def test_images_blur_copies(sources: dict[str, Any], tmp_path: Path) -> None:
     same = images.blur_and_noise(clean[:2], np.zeros(2), np.zeros(2), rng)
     np.testing.assert_array_equal(same, clean[:2])
     # too few source images for the rows asked for
-    with pytest.raises(images.ImageSourceError, match="has 10 images; the dataset needs 12"):
+    with pytest.raises(image_sources.ImageSourceError, match="has 10 images; the dataset needs 12"):
         images.generate_images(params, 4, rng, split="validation", offset=8, download=False)
 
 

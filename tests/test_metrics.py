@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from denoisebench import metrics
+from denoisebench.evaluation import metrics
 
 
 def test_per_example_hand_values() -> None:

@@ -12,8 +12,9 @@ import pytest
 from conftest import params_with
 from scipy import signal
 
-from denoisebench import config, inference, models, tuning
-from denoisebench.data import signals
+from denoisebench import config, inference, models
+from denoisebench.data import kinds, signals
+from denoisebench.evaluation import lowpass
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = config.read_yaml(REPO / "params.yaml")
@@ -29,7 +30,7 @@ def test_quadratic_zero_width_ranges_reproduce_seed_exactly() -> None:
     seed = np.array([(i * 0.01) ** 2 for i in range(-50, 100)], dtype=np.float32)
     assert clean.shape == noise.shape == (4, 150) and clean.dtype == np.float32
     assert np.array_equal(clean, np.broadcast_to(seed, clean.shape))  # bit for bit y = x^2
-    assert signals.signal_shape(SEED_QUAD) == (150,)
+    assert kinds.example_shape(SEED_QUAD) == (150,)
 
 
 def test_quadratic_random_curves_within_ranges() -> None:
@@ -328,23 +329,23 @@ def test_tune_lowpass_finds_a_known_best_filter() -> None:
     truth = signal.butter(2, 0.05, fs=fs, output="sos")
     clean = signal.sosfiltfilt(truth, rng.standard_normal((200, 200)), axis=-1) * 5
     mixed = clean + 0.5 * rng.standard_normal(clean.shape)
-    res = tuning.tune_lowpass(clean, mixed, fs, [0.01, 0.03, 0.05, 0.1, 0.3], [1, 2, 4])
+    res = lowpass.tune_lowpass(clean, mixed, fs, [0.01, 0.03, 0.05, 0.1, 0.3], [1, 2, 4])
     assert res.criterion == "mse" and len(res.table) == 15
     assert 0.03 <= res.cutoff_hz <= 0.1 and res.table[0][2] == res.score
     assert res.table == sorted(res.table, key=lambda r: r[2])
     clean_nan = clean.copy()
     clean_nan[0, :5] = np.nan  # missing targets are left out, not propagated
-    assert np.isfinite(tuning.tune_lowpass(clean_nan, mixed, fs, [0.05], [2], "mae").score)
+    assert np.isfinite(lowpass.tune_lowpass(clean_nan, mixed, fs, [0.05], [2], "mae").score)
     with pytest.raises(ValueError, match="Nyquist"):
-        tuning.tune_lowpass(clean, mixed, fs, [0.5], [2])
+        lowpass.tune_lowpass(clean, mixed, fs, [0.5], [2])
     with pytest.raises(ValueError, match="padding"):
-        tuning.tune_lowpass(clean[:, :20], mixed[:, :20], fs, [0.1], [8])
+        lowpass.tune_lowpass(clean[:, :20], mixed[:, :20], fs, [0.1], [8])
 
 
 @pytest.mark.parametrize("order", [1, 2, 3, 8])
 def test_padlen_matches_scipy(order: int) -> None:
     sos = signal.butter(order, 0.1, output="sos")
-    n = tuning.padlen(order)
+    n = lowpass.padlen(order)
     signal.sosfiltfilt(sos, np.ones(n + 1))
     with pytest.raises(ValueError):
         signal.sosfiltfilt(sos, np.ones(n))
@@ -361,10 +362,10 @@ def test_train_split_matches_generated_shards(tmp_path: Path) -> None:
             generate.generate_shard("sine", ds, 11, split, i, root)
     generate.build_manifest("sine", ds, 11, root)
     reader = DatasetReader(root)
-    clean, mixed = tuning.train_split("sine", ds, 11)
+    clean, mixed = lowpass.train_split("sine", ds, 11)
     assert np.array_equal(clean, reader.read("train", "clean"))
     assert np.array_equal(mixed, reader.read("train", "mixed"))
-    assert len(tuning.train_split("sine", ds, 11, max_rows=25)[0]) == 25
+    assert len(lowpass.train_split("sine", ds, 11, max_rows=25)[0]) == 25
 
 
 def test_sine_missing_targets_written_to_train_shards(tmp_path) -> None:

@@ -28,9 +28,10 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from denoisebench import bounds, evaluation, report
+from denoisebench import evaluation, report
 from denoisebench.config import read_yaml
 from denoisebench.data import generate
+from denoisebench.evaluation import bounds
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for n in ("chromium", "chromium-browser", "google-chrome")

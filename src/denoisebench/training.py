@@ -23,9 +23,10 @@ import numpy as np
 
 from . import config as cfgmod
 from . import inference, models, tfsetup
+from .atomic import atomic_write_text
 from .data import pipeline
 from .data.generate import resolve_root
-from .data.shards import DatasetReader, atomic_write_text, sha256_file
+from .data.shards import DatasetReader, sha256_file
 
 log = logging.getLogger(__name__)
 

@@ -56,14 +56,14 @@ import keras
 import numpy as np
 from keras import constraints, layers
 
-from ..config import conv1d_dilation_errors, conv1d_encoder_shrink
+from .checks import conv1d_dilation_errors, conv1d_encoder_shrink
 
 #: the seed's layer list: (layer, filters, activation)
 LAYERS = (("conv", 128, "relu"), ("conv", 32, "relu"), ("deconv", 32, "relu"),
           ("deconv", 128, "relu"))
 
 #: the seed's dilation rates of the four ``LAYERS`` (plain convolutions); checked by
-#: :func:`denoisebench.config.conv1d_dilation_errors`
+#: :func:`denoisebench.models.checks.conv1d_dilation_errors`
 SEED_DILATIONS = (1, 1, 1, 1)
 
 

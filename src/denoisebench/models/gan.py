@@ -20,6 +20,8 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from . import GAN_WINDOW_MULTIPLE
+
 
 def build_generator(length: int = 256, name: str = "generator") -> keras.Model:
     """Seed 004's generator: input ``(batch, length, 1)`` -> output ``(batch, length, 1)``.
@@ -29,8 +31,9 @@ def build_generator(length: int = 256, name: str = "generator") -> keras.Model:
     Raises:
         ValueError: ``length`` is not a positive multiple of 16.
     """
-    if length <= 0 or length % 16:
-        raise ValueError(f"generator length must be a positive multiple of 16, got {length}")
+    if length <= 0 or length % GAN_WINDOW_MULTIPLE:
+        raise ValueError(f"generator length must be a positive multiple of "
+                         f"{GAN_WINDOW_MULTIPLE}, got {length}")
     inputs = keras.Input(shape=(length, 1), name="mixed")
     x = inputs
     for i in range(4):

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.shards import atomic_write_text
+from ..atomic import atomic_write_text
 from . import images as image_report
 from . import signals as signal_report
 

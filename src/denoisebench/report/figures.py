@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..data.shards import atomic_write_bytes  # noqa: E402
+from ..atomic import atomic_write_bytes  # noqa: E402
 
 COLORS = {"clean": "#1b9e77", "mixed": "#999999", "lowpass": "#7570b3"}
 MODEL_COLOR = "#d95f02"

@@ -4,7 +4,7 @@ and seed 003's robustness figure.
 Reads only pipeline outputs (no TensorFlow): ``metrics/<model>.json`` (image keys ``psnr_db``,
 ``ssim``, ``mse``, ``mae`` with ``_ci``), ``metrics/<model>/panels.npz`` (``clean``, ``mixed``,
 ``est_<method>`` as ``(k, 28, 28)``), ``metrics/<model>/robustness.npz`` (see
-:mod:`denoisebench.image_evaluation`) and ``models/<model>/{history.csv,metadata.json}``.
+:mod:`denoisebench.evaluation.images`) and ``models/<model>/{history.csv,metadata.json}``.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def section(
         columns.update({m: p[f"est_{m}"] for m, p in panels.items()})
         if bf is not None and f"est_{bf}" in first:
             columns[f"{bf} (best filter)"] = first[f"est_{bf}"]
-        from ..image_metrics import psnr_db
+        from ..evaluation.image_metrics import psnr_db
 
         scores = {k: psnr_db(first["clean"], v) for k, v in columns.items() if k != "clean"}
         grid = image_grid(columns, fig_dir / f"{ds_name}_grid.png",

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import baselines, bounds
+from ..evaluation import baselines, bounds
 from . import figures
 
 #: kinds of method that one could deploy on new data (oracles and the limit cannot be)

@@ -3,7 +3,7 @@
 Each reader returns a :class:`SignalFile`: the data as float32 in signal units plus the layout
 needed to write the same format back. Readers check the content (parsable, not empty, finite)
 before handing it out; writers go through a temporary file in the target folder and a rename
-(:func:`denoisebench.data.shards.atomic_write_bytes`), so an output is never half-written.
+(:func:`denoisebench.atomic.atomic_write_bytes`), so an output is never half-written.
 
 Signal formats (one ``(n_samples,)`` array per signal):
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .data.shards import atomic_write_bytes
+from ..atomic import atomic_write_bytes
 
 SIGNAL_FORMATS = {".wav": "wav", ".npy": "npy", ".parquet": "parquet", ".csv": "csv"}
 IMAGE_FORMATS = {".npy": "npy", ".png": "png"}

@@ -252,7 +252,7 @@ def true_multisine_frequencies(name: str, dataset: Mapping[str, Any], seed: int,
     Args:
         reader: a :class:`~denoisebench.data.shards.DatasetReader` of the dataset.
     """
-    from .data import generate, signals
+    from ..data import generate, signals
 
     parts = []
     for entry in reader.shards(split):

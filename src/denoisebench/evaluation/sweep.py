@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.signals import scale_noise_to_snr
 from . import metrics
-from .data.signals import scale_noise_to_snr
 
 Estimator = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

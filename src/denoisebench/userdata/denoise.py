@@ -10,30 +10,27 @@ its input gives the input back exactly, at any length. Each channel/column/row i
 its own. Image models (2-D ``input_shape``) take ``.npy`` images or ``.png`` files.
 
 Every input is read and checked before any output is written; outputs are written to a
-temporary file in the target folder and renamed.
+temporary file in the target folder and renamed. The windowing lives in :mod:`.windows`, the
+file formats in :mod:`.files`; the command line in :mod:`denoisebench.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from fractions import Fraction
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import audio_io
-from . import tfsetup as _tfsetup  # noqa: F401  (quiet TensorFlow before Keras loads)
-from .audio_io import SignalFile, SignalFileError
-from .inference import Denoiser, ModelLoadError, read_metadata
+from .. import tfsetup as _tfsetup  # noqa: F401  (quiet TensorFlow before Keras loads)
+from ..inference import Denoiser, ModelLoadError, read_metadata
+from . import files
+from .files import SignalFile, SignalFileError
+from .windows import BLOCK_WINDOWS, Progress, n_windows, overlap_add, resample_ratio
 
-BLOCK_WINDOWS = 2048  # windows denoised per block (bounds memory for long signals)
 PROGRESS_MIN_WINDOWS = 20_000  # show a progress bar from this many windows on (on a tty)
 
-Progress = Callable[[int], Any]
 
 
 class DenoiseInputError(SignalFileError):
@@ -41,106 +38,6 @@ class DenoiseInputError(SignalFileError):
 
     Raised before any output is written; the message names the file and the problem.
     """
-
-
-def crossfade(window: int) -> tuple[np.ndarray, int]:
-    """Overlap-add weights for one window and the hop between windows.
-
-    Returns:
-        ``(weights, hop)``: ``weights`` ``(window,)`` float32, a periodic sine-squared (Hann)
-        ramp over the first ``2 * hop`` samples (a last odd sample gets 0), with
-        ``weights[i] + weights[i + hop] == 1`` for ``i < hop``; ``hop = window // 2`` samples.
-
-    Raises:
-        ValueError: ``window < 2``.
-    """
-    if window < 2:
-        raise ValueError(f"window of {window} samples; overlap-add needs at least 2")
-    hop = window // 2
-    ramp = np.sin(np.pi * np.arange(2 * hop) / (2 * hop)) ** 2
-    total = ramp[:hop] + ramp[hop:]
-    weights = np.zeros(window)
-    weights[:hop], weights[hop:2 * hop] = ramp[:hop] / total, ramp[hop:] / total
-    return weights.astype(np.float32), hop
-
-
-def n_windows(n_samples: int, window: int) -> int:
-    """Windows that :func:`overlap_add` runs the model on for ``n_samples`` (>= 1) samples."""
-    return (n_samples - 1) // (window // 2) + 2
-
-
-def overlap_add(
-    fn: Callable[[np.ndarray], np.ndarray],
-    x: np.ndarray,
-    window: int,
-    *,
-    block_windows: int = BLOCK_WINDOWS,
-    progress: Progress | None = None,
-) -> np.ndarray:
-    """Run ``fn`` over ``x`` in half-overlapping windows and join the outputs by overlap-add.
-
-    Args:
-        fn: maps ``(batch, window)`` float32 to ``(batch, window)`` (e.g. a :class:`Denoiser`).
-        x: ``(n_samples,)`` signal, ``n_samples >= 1`` (shorter than a window is fine).
-        window: the model's window length in samples (>= 2).
-        block_windows: windows per call of ``fn``; memory is O(block_windows * window) beyond
-            the input and output arrays.
-        progress: called with the number of windows finished after each block.
-
-    Returns:
-        ``(n_samples,)`` float32. If ``fn`` is the identity, equal to ``x`` up to float32
-        rounding.
-
-    Raises:
-        ValueError: empty ``x``, ``x`` not 1-D, or ``window < 2``.
-    """
-    x = np.asarray(x, np.float32)
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"overlap_add takes a non-empty 1-D signal, got shape {x.shape}")
-    weights, hop = crossfade(window)
-    n, count = len(x), n_windows(len(x), window)
-    front, back = hop, (count - 1) * hop + window - hop - len(x)
-    pre = np.pad(x[:front + 1], (front, 0), mode="reflect")[:front]
-    post = np.pad(x[-(back + 1):], (0, back), mode="reflect")[-back:]
-    out = np.zeros(n, np.float32)
-    for k0 in range(0, count, block_windows):
-        k1 = min(count, k0 + block_windows)
-        start = k0 * hop  # in padded coordinates
-        seg = _padded_slice((pre, x, post), start, (k1 - 1) * hop + window)
-        frames = np.lib.stride_tricks.sliding_window_view(seg, window)[::hop]
-        y = np.asarray(fn(np.ascontiguousarray(frames)), np.float32)
-        if y.shape != frames.shape:
-            raise ValueError(f"model returned shape {y.shape} for {frames.shape}")
-        y = (y * weights)[:, :2 * hop]
-        acc = np.zeros((k1 - k0 + 1, hop), np.float32)  # hop-sized rows of the padded signal
-        acc[:-1] += y[:, :hop]
-        acc[1:] += y[:, hop:]
-        acc = acc.reshape(-1)
-        lo, hi = max(start, front), min(start + len(acc), front + n)
-        out[lo - front:hi - front] += acc[lo - start:hi - start]
-        if progress is not None:
-            progress(k1 - k0)
-    return out
-
-
-def _padded_slice(parts: tuple[np.ndarray, ...], start: int, stop: int) -> np.ndarray:
-    """``np.concatenate(parts)[start:stop]`` without building the whole concatenation."""
-    pieces, offset = [], 0
-    for arr in parts:
-        lo, hi = max(start, offset), min(stop, offset + len(arr))
-        if lo < hi:
-            pieces.append(arr[lo - offset:hi - offset])
-        offset += len(arr)
-    return np.concatenate(pieces)
-
-
-def resample_ratio(fs_from: float, fs_to: float) -> tuple[int, int]:
-    """``(up, down)`` integers with ``fs_from * up / down == fs_to`` (to 1e-6 relative)."""
-    ratio = Fraction(fs_to) / Fraction(fs_from)
-    approx = ratio.limit_denominator(10_000)
-    if abs(float(approx) - float(ratio)) <= 1e-6 * float(ratio):
-        ratio = approx
-    return ratio.numerator, ratio.denominator
 
 
 def denoise_signal(
@@ -224,8 +121,8 @@ def plan_outputs(inputs: Sequence[Path], output: Path, images: bool = False
             raise DenoiseInputError(f"{src}: no such file")
         dst = Path(output) / src.name if as_folder else Path(output)
         try:
-            fmt_in = audio_io.file_format(src, images)
-            fmt_out = audio_io.file_format(dst, images)
+            fmt_in = files.file_format(src, images)
+            fmt_out = files.file_format(dst, images)
         except SignalFileError as exc:
             raise DenoiseInputError(str(exc)) from None
         if fmt_in != fmt_out:
@@ -246,7 +143,7 @@ def plan_outputs(inputs: Sequence[Path], output: Path, images: bool = False
 
 
 def load_input(denoiser: Denoiser, path: Path, fs: float | None = None) -> SignalFile:
-    """Read and check one input for ``denoiser`` (see :mod:`denoisebench.audio_io`).
+    """Read and check one input for ``denoiser`` (see :mod:`denoisebench.userdata.files`).
 
     Args:
         fs: sample rate in Hz for formats that carry none (NPY, CSV, Parquet without
@@ -258,7 +155,7 @@ def load_input(denoiser: Denoiser, path: Path, fs: float | None = None) -> Signa
     """
     images = _is_image_model(denoiser.input_shape)
     try:
-        rec = audio_io.read_images(path) if images else audio_io.read_signals(path)
+        rec = files.read_images(path) if images else files.read_signals(path)
     except SignalFileError as exc:
         raise DenoiseInputError(str(exc)) from None
     if images:
@@ -282,7 +179,7 @@ def denoise_loaded(denoiser: Denoiser, rec: SignalFile, dst: Path, *,
     from tqdm import tqdm
 
     if _is_image_model(denoiser.input_shape):
-        audio_io.write_images(dst, rec, denoise_images(denoiser, rec.data[0]))
+        files.write_images(dst, rec, denoise_images(denoiser, rec.data[0]))
         return
     window, fs, model_fs = denoiser.window, rec.fs, denoiser.fs
     resample = bool(fs and model_fs and float(fs) != float(model_fs))
@@ -301,7 +198,7 @@ def denoise_loaded(denoiser: Denoiser, rec: SignalFile, dst: Path, *,
               file=sys.stderr, leave=False) as bar:
         out = [denoise_signal(denoiser, x, fs, block_windows=block_windows,
                               progress=bar.update) for x in rec.data]
-    audio_io.write_signals(dst, rec, out)
+    files.write_signals(dst, rec, out)
 
 
 def denoise_files(
@@ -353,39 +250,3 @@ def denoise_files(
         checked = None
         denoise_loaded(denoiser, rec, dst, show_progress=show_progress)
     return [dst for _, dst in pairs]
-
-
-def run_denoise(args: argparse.Namespace) -> int:
-    """Handler of ``denoisebench denoise``: 0 on success, 2 (``error: ...`` on stderr) on bad
-    input or a bad model folder."""
-    try:
-        written = denoise_files(args.model, args.inputs, args.output, fs=args.fs,
-                                batch_size=args.batch_size)
-    except (DenoiseInputError, ModelLoadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(f"wrote {path}")
-    return 0
-
-
-def add_denoise_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register the ``denoise`` subcommand on ``subparsers`` (from ``add_subparsers``).
-
-    Sets ``func=run_denoise``; returns the new subparser.
-    """
-    p = subparsers.add_parser(
-        "denoise", help="apply a trained denoiser to your own files",
-        description="Denoise signal files (.wav, .npy, .parquet, .csv) or, with an image "
-                    "model, images (.npy, .png); each output has its input's format.")
-    p.add_argument("--model", required=True, metavar="FOLDER",
-                   help="trained model folder, e.g. models/gan")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files to denoise")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                   help="output file; a folder when there are several inputs")
-    p.add_argument("--fs", type=float, default=None, metavar="HZ",
-                   help="sample rate of inputs that carry none (.npy, .csv, .parquet); "
-                        "default: the model's")
-    p.add_argument("--batch-size", type=int, default=1024, help="windows per predict call")
-    p.set_defaults(func=run_denoise)
-    return p

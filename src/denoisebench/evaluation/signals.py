@@ -1,49 +1,46 @@
 """Judge one trained 1-D model, the classical baselines and the reference bounds.
 
-All on the same validation examples of the model's dataset (image datasets are dispatched to
-:mod:`denoisebench.image_evaluation`). Writes, each atomically:
+All on the same validation examples of the model's dataset (:func:`denoisebench.evaluation.
+evaluate` sends image datasets to :mod:`denoisebench.evaluation.images`). Writes, each
+atomically (:func:`denoisebench.evaluation.common.write_outputs`):
 
-* ``metrics/<model>.json`` (DESIGN.md "Outputs"): one object per method, the model first,
-  then every baseline (:mod:`denoisebench.baselines`, tuned on the train split) and every
-  reference (:mod:`denoisebench.bounds`), all with the same keys (``n``, ``snri_db_agg``,
-  ``snri_db_mean``, ``snr_in_db``, ``snr_out_db``, ``mse``, ``mae``, ``si_sdr_db``, each with
-  ``_ci`` ``[low, high]``) plus numeric settings; last, where the dataset kind has one, the
-  limit ``cramer_rao`` (``snri_db_agg``, ``fitted_params``, ``samples``: a figure, no CI);
+* ``metrics/<model>.json`` (docs/design.md "Outputs"): one object per method, the model first,
+  then every baseline (:mod:`denoisebench.evaluation.baselines`, tuned on the train split) and
+  every reference (:mod:`denoisebench.evaluation.bounds`), all with the same keys (``n``,
+  ``snri_db_agg``, ``snri_db_mean``, ``snr_in_db``, ``snr_out_db``, ``mse``, ``mae``,
+  ``si_sdr_db``, each with ``_ci`` ``[low, high]``) plus numeric settings; last, where the
+  dataset kind has one, the limit ``cramer_rao`` (``snri_db_agg``, ``fitted_params``,
+  ``samples``: a figure, no CI);
 * ``metrics/<model>/examples.parquet``: per example and method (``method``, ``kind``, ``id``,
   every per-example metric and the signal/noise/error energies, so any aggregate can be
   recomputed);
 * ``metrics/<model>/panels.npz``: a few validation examples, ``clean``, ``mixed`` and
   ``est_<method>`` for every method, ``ids``, ``fs``, ``methods``, ``kinds``;
-* ``metrics/<model>/sweep.csv``: the SNR sweep (:mod:`denoisebench.sweep`).
+* ``metrics/<model>/sweep.csv``: the SNR sweep (:mod:`denoisebench.evaluation.sweep`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import baselines, bounds, metrics, sweep
-from . import config as cfgmod
-from .byod import noise_of
-from .data.generate import resolve_root
-from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_npz, atomic_write_text
+from .. import config as cfgmod
+from ..data.folder import noise_of
+from ..data.generate import resolve_root
+from ..data.shards import DatasetReader
+from . import baselines, bounds, common, metrics, sweep
 
 log = logging.getLogger(__name__)
 
 ENERGIES = ("signal_energy", "noise_energy", "error_energy")
-
-
-def panel_indices(n: int, count: int) -> np.ndarray:
-    """``count`` evenly spread example indices out of ``n`` (the same for every method)."""
-    return np.unique(np.linspace(0, n - 1, num=min(count, n)).round().astype(int))
+#: ``(kind, fn(mixed (batch, time), rows (batch,)) -> estimate, settings)`` of one method
+Method = tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray], dict[str, Any]]
 
 
 def judge(
@@ -56,7 +53,8 @@ def judge(
     seed: int,
     kinds: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
-    """Metrics of every method on the same examples.
+    """Metrics of every method on the same examples (:func:`common.judge_methods` with the
+    signal metrics).
 
     Args:
         clean, mixed: ``(batch, ...)`` validation examples in signal units.
@@ -68,28 +66,20 @@ def judge(
         ``({method: summary}, per-example DataFrame)``; every summary uses the same bootstrap
         resamples, so intervals are comparable.
     """
-    idx = metrics.bootstrap_indices(len(clean), resamples, seed)
-    summaries: dict[str, dict[str, Any]] = {}
-    frames = []
-    for method, est in estimates.items():
-        values = metrics.per_example(clean, mixed, est)
-        summaries[method] = metrics.summarize(values, confidence, resamples, idx=idx)
-        frame = pd.DataFrame({k: values[k] for k in (*metrics.PER_EXAMPLE, *ENERGIES)})
-        frame.insert(0, "id", ids)
-        frame.insert(0, "kind", (kinds or {}).get(method, ""))
-        frame.insert(0, "method", method)
-        frames.append(frame)
-    return summaries, pd.concat(frames, ignore_index=True)
+    return common.judge_methods(estimates, ids, lambda est: metrics.per_example(clean, mixed, est),
+                                metrics.summarize, (*metrics.PER_EXAMPLE, *ENERGIES),
+                                (confidence, resamples, seed), kinds or {})
 
 
-def evaluate(
+def evaluate_signals(
     cfg: Mapping[str, Any],
     name: str,
     model_dir: str | Path | None = None,
     data_dir: str | Path = "data",
     out_dir: str | Path = "metrics",
 ) -> dict[str, Any]:
-    """Evaluate ``models.<name>`` against the baselines and bounds; write the four outputs.
+    """Evaluate 1-D model ``models.<name>`` against the baselines and bounds; write the four
+    outputs listed in the module doc and return the metrics mapping.
 
     Cost (default params, 2 cores): the grid search on ``evaluation.tune_examples`` train
     examples, the blind NLS fit on every validation example and the sweep subset, and the
@@ -100,39 +90,23 @@ def evaluate(
         DataIntegrityError: the validation shards fail their checks.
         ModelLoadError: the model folder is incomplete.
     """
-    from .inference import Denoiser
-
     ds_name, ds = cfgmod.dataset_of(cfg, name)
-    if ds.get("kind") in ("images", "images_blur"):  # seeds 002/003: PSNR/SSIM, image filters
-        from .image_evaluation import evaluate_images
-
-        return evaluate_images(cfg, name, model_dir, data_dir, out_dir)
     ev = cfg["evaluation"]
-    seed = int(cfg["seed"])
     reader = DatasetReader(resolve_root(ds_name, ds, data_dir))
-    clean = reader.read("validation", "clean")
-    mixed = reader.read("validation", "mixed")
+    clean, mixed, ids = common.read_validation(reader)
     noise = np.nan_to_num(noise_of(reader, "validation"))
-    ids = reader.ids("validation")
     # the clean signal under missing targets (NaN in ``clean``): mixed - noise (additive noise)
     clean_full = np.where(np.isfinite(clean), clean.astype(np.float64),
                           mixed.astype(np.float64) - noise)
-    denoiser = Denoiser(model_dir or Path("models") / name, batch_size=int(ev["batch_size"]))
+    denoiser = common.load_denoiser(cfg, name, model_dir)
     log.info("evaluating %s on %d validation examples of %s", name, len(clean), ds_name)
 
     methods = judged_methods(cfg, name, ds_name, ds, reader, denoiser, clean_full)
     kinds = {m: k for m, (k, _, _) in methods.items()}
-    rows = np.arange(len(clean))
-    estimates: dict[str, np.ndarray] = {}
-    for m, (_, fn, _) in methods.items():
-        t0 = time.perf_counter()
-        estimates[m] = fn(mixed, rows)
-        log.info("%-14s %.2f s", m, time.perf_counter() - t0)
+    estimates = _estimates(methods, mixed)
     summaries, frame = judge(clean, mixed, estimates, ids, float(ev["confidence"]),
-                             int(ev["bootstrap"]), seed, kinds)
-    result: dict[str, Any] = {
-        m: {**summaries[m], **{k: v for k, v in methods[m][2].items() if v is not None}}
-        for m in estimates}
+                             int(ev["bootstrap"]), int(cfg["seed"]), kinds)
+    result = common.with_settings(summaries, {m: methods[m][2] for m in estimates})
     lim = bounds.limit(ds, int(np.prod(clean.shape[1:])))
     if lim is not None:
         result[bounds.LIMIT] = lim
@@ -140,59 +114,48 @@ def evaluate(
         if "snri_db_agg_ci" in s:
             log.info("%-14s SNRi agg %6.2f dB [%.2f, %.2f], MAE %.4f", m, s["snri_db_agg"],
                      *s["snri_db_agg_ci"], s["mae"])
+    table = sweep_table(cfg, name, methods, (clean, clean_full, noise), lim)
+    panels = common.panel_arrays(common.panel_indices(len(clean), int(ev["panels"])), ids,
+                                 clean, mixed, ds.get("fs") or np.nan, estimates, kinds,
+                                 np.float32)
+    common.write_outputs(out_dir, name, result, frame,
+                         texts={"sweep.csv": table.to_csv(index=False, float_format="%.6g")},
+                         arrays={"panels.npz": panels})
+    return result
 
+
+def _estimates(methods: Mapping[str, Method], mixed: np.ndarray) -> dict[str, np.ndarray]:
+    """Every method's estimate of the validation examples ``mixed``, in order (timed)."""
+    rows = np.arange(len(mixed))
+    estimates: dict[str, np.ndarray] = {}
+    for m, (_, fn, _) in methods.items():
+        t0 = time.perf_counter()
+        estimates[m] = fn(mixed, rows)
+        log.info("%-14s %.2f s", m, time.perf_counter() - t0)
+    return estimates
+
+
+def sweep_table(cfg: Mapping[str, Any], name: str, methods: Mapping[str, Method],
+                arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+                lim: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``sweep.csv`` of 1-D model ``name``: every method's SNRi against input SNR
+    (:mod:`denoisebench.evaluation.sweep`) on the validation ``(clean, clean_full, noise)``,
+    with the columns :func:`method_names` fixes (the ones dvc.yaml's plot names)."""
+    ev = cfg["evaluation"]
+    clean, clean_full, noise = arrays
     t0 = time.perf_counter()
     sw = ev["sweep"]
     long = sweep.run({m: fn for m, (_, fn, _) in methods.items()}, clean, clean_full, noise,
                      sweep.subset(len(clean), int(sw["examples"])), sweep.levels(sw))
-    table = sweep.summarize(long, float(ev["confidence"]), int(ev["bootstrap"]), seed,
-                            lim["snri_db_agg"] if lim else None, bounds.LIMIT)
+    table = sweep.summarize(long, float(ev["confidence"]), int(ev["bootstrap"]),
+                            int(cfg["seed"]), lim["snri_db_agg"] if lim else None, bounds.LIMIT)
     columns = ["snr_in_db"]
     for m in method_names(cfg, name):
         columns += [m] if m == bounds.LIMIT else [m, f"{m}_ci_low", f"{m}_ci_high"]
-    table = table.reindex(columns=columns)  # the columns dvc.yaml's plot names, always
+    table = table.reindex(columns=columns)
     log.info("SNR sweep: %d levels x %d examples x %d methods in %.1f s", len(table),
              int(sw["examples"]), len(methods), time.perf_counter() - t0)
-
-    out = Path(out_dir)
-    atomic_write_text(out / f"{name}.json", json.dumps(result, indent=1) + "\n")
-    atomic_write_bytes(out / name / "examples.parquet", lambda tmp: frame.to_parquet(tmp))
-    atomic_write_text(out / name / "sweep.csv", table.to_csv(index=False, float_format="%.6g"))
-    sel = panel_indices(len(clean), int(ev["panels"]))
-    arrays = {"ids": ids[sel], "clean": clean[sel], "mixed": mixed[sel],
-              "fs": np.float64(ds.get("fs") or np.nan), "methods": np.array(list(estimates)),
-              "kinds": np.array([kinds[m] for m in estimates])}
-    arrays.update({f"est_{m}": np.asarray(e, np.float32)[sel] for m, e in estimates.items()})
-    atomic_write_npz(out / name / "panels.npz", arrays)
-    return result
-
-
-Method = tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray], dict[str, Any]]
-
-
-IMAGE_KINDS = ("images", "images_blur")
-
-
-def models_of(cfg: Mapping[str, Any], images: bool) -> list[str]:
-    """The models of image datasets (``images=True``) or of 1-D datasets (the rest), in params
-    order: Snakemake's evaluate rules split on this (only 1-D models have an SNR sweep)."""
-    return [m for m, p in cfg["models"].items()
-            if (cfg["datasets"][p["dataset"]]["kind"] in IMAGE_KINDS) == images]
-
-
-def any_of(names: Iterable[str]) -> str:
-    """A regular expression matching exactly one of ``names`` (Snakemake wildcard constraint;
-    ``(?!)``, which matches nothing, for none)."""
-    return "|".join(re.escape(n) for n in names) or "(?!)"
-
-
-def sweep_plot(cfg: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]]:
-    """The ``dvc plots`` definition of ``metrics/<name>/sweep.csv``: SNRi against input SNR,
-    one line per method (``denoisebench export-dvc`` reads it from the rule's params)."""
-    return {f"metrics/{name}/sweep.csv": {
-        "x": "snr_in_db", "y": method_names(cfg, name),
-        "title": f"{name}: SNR improvement against input SNR",
-        "x_label": "input SNR (dB)", "y_label": "aggregate SNRi (dB)"}}
+    return table
 
 
 def method_names(cfg: Mapping[str, Any], name: str) -> list[str]:
@@ -232,9 +195,7 @@ def judged_methods(cfg: Mapping[str, Any], name: str, ds_name: str, ds: Mapping[
     report order: the model, the baselines (tuned on the train split), the references."""
     ev = cfg["evaluation"]
     methods: dict[str, Method] = {
-        name: ("model", lambda x, rows: denoiser(x),
-               {"params": denoiser.metadata.get("trainable_params"),
-                "seed_params": denoiser.metadata.get("seed_params")})}
+        name: ("model", lambda x, rows: denoiser(x), common.model_settings(denoiser))}
     t0 = time.perf_counter()
     tc, tm = train_subset(reader, int(ev["tune_examples"]))
     tuned = baselines.tune_all(tc, tm, baselines.signal_fs(ds))

@@ -1,11 +1,11 @@
 """Judge one image denoiser (seeds 002/003) and the classical image baselines.
 
 Called by :func:`denoisebench.evaluation.evaluate` for image datasets; writes the same
-outputs as the signal evaluation:
+outputs as the signal evaluation (:func:`denoisebench.evaluation.common.write_outputs`):
 
 * ``metrics/<model>.json``: one object per method, the model first, then ``gaussian``,
   ``median``, ``nl_means``, ``wavelet``, ``tv`` (settings tuned on training images, see
-  :mod:`denoisebench.image_baselines`) and ``noisy`` (the input itself); keys ``n``,
+  :mod:`denoisebench.evaluation.image_baselines`) and ``noisy`` (the input itself); keys ``n``,
   ``psnr_db``, ``ssim``, ``mse``, ``mae``, each with ``_ci`` ``[low, high]`` (95 % bootstrap,
   shared resamples), plus ``params``/``seed_params`` (model) or the tuned settings;
 * ``metrics/<model>/examples.parquet``: per image and method ``psnr_db``, ``ssim``, ``mse``,
@@ -20,7 +20,6 @@ outputs as the signal evaluation:
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from collections.abc import Mapping
@@ -30,22 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import config as cfgmod
-from . import image_baselines, image_metrics
-from .data.generate import dataset_root
-from .data.images import robustness_inputs
-from .data.shards import DatasetReader, atomic_write_bytes, atomic_write_npz, atomic_write_text
-from .metrics import bootstrap_indices
+from .. import config as cfgmod
+from ..data.generate import dataset_root
+from ..data.images import robustness_inputs
+from ..data.shards import DatasetReader
+from . import common, image_baselines, image_metrics
 
 log = logging.getLogger(__name__)
 
 ROBUSTNESS_STEPS = range(6)
 ROBUSTNESS_INDEX = 3  # the seed shows test image 3
-
-
-def panel_indices(n: int, count: int) -> np.ndarray:
-    """``count`` evenly spread image indices out of ``n`` (the same for every method)."""
-    return np.unique(np.linspace(0, n - 1, num=min(count, n)).round().astype(int))
 
 
 def tuning_images(reader: DatasetReader,
@@ -54,14 +47,15 @@ def tuning_images(reader: DatasetReader,
     (the baselines' grid search never sees validation images)."""
     entry = reader.shards("train")[0]
     clean, mixed = (reader.read_entry(entry, k) for k in ("clean", "mixed"))
-    sel = panel_indices(len(clean), count)
+    sel = common.panel_indices(len(clean), count)
     return clean[sel], mixed[sel]
 
 
 def judge(clean: np.ndarray, estimates: Mapping[str, np.ndarray], ids: np.ndarray,
           confidence: float, resamples: int, seed: int,
           ) -> tuple[dict[str, dict[str, Any]], pd.DataFrame]:
-    """Per-image metrics of every method and their summaries (same bootstrap resamples).
+    """Per-image metrics of every method and their summaries (same bootstrap resamples;
+    :func:`common.judge_methods` with the image metrics).
 
     Args:
         clean: ``(batch, H, W)`` validation images; estimates: ``{method: (batch, H, W)}``.
@@ -71,16 +65,9 @@ def judge(clean: np.ndarray, estimates: Mapping[str, np.ndarray], ids: np.ndarra
         ``({method: summary}, per-image DataFrame with columns method, id, psnr_db, ssim, mse,
         mae)``.
     """
-    idx = bootstrap_indices(len(clean), resamples, seed)
-    summaries, frames = {}, []
-    for method, est in estimates.items():
-        values = image_metrics.per_image(clean, est)
-        summaries[method] = image_metrics.summarize(values, confidence, resamples, idx=idx)
-        frame = pd.DataFrame({k: values[k] for k in image_metrics.PER_IMAGE})
-        frame.insert(0, "id", ids)
-        frame.insert(0, "method", method)
-        frames.append(frame)
-    return summaries, pd.concat(frames, ignore_index=True)
+    return common.judge_methods(estimates, ids, lambda est: image_metrics.per_image(clean, est),
+                                image_metrics.summarize, image_metrics.PER_IMAGE,
+                                (confidence, resamples, seed))
 
 
 def robustness(denoiser: Any, clean: np.ndarray, index: int, seed: int,
@@ -115,21 +102,37 @@ def evaluate_images(
         DataIntegrityError: shards fail their manifest checks.
         ModelLoadError: the model folder is incomplete.
     """
-    from .inference import Denoiser
-
     ds_name, _ = cfgmod.dataset_of(cfg, name)
     ev = cfg["evaluation"]
     reader = DatasetReader(dataset_root(ds_name, data_dir))
-    clean = reader.read("validation", "clean")
-    mixed = reader.read("validation", "mixed")
-    ids = reader.ids("validation")
-    denoiser = Denoiser(model_dir or Path("models") / name, batch_size=int(ev["batch_size"]))
+    clean, mixed, ids = common.read_validation(reader)
+    denoiser = common.load_denoiser(cfg, name, model_dir)
     log.info("evaluating %s on %d validation images of %s", name, len(clean), ds_name)
     estimates: dict[str, np.ndarray] = {name: denoiser(mixed)}
-    settings: dict[str, dict[str, Any]] = {
-        name: {"params": denoiser.metadata.get("trainable_params"),
-               "seed_params": denoiser.metadata.get("seed_params")}}
+    settings: dict[str, dict[str, Any]] = {name: common.model_settings(denoiser)}
+    _add_baselines(estimates, settings, reader, mixed, ev)
+    estimates["noisy"] = mixed
+    settings["noisy"] = {}
 
+    summaries, frame = judge(clean, estimates, ids, float(ev["confidence"]),
+                             int(ev["bootstrap"]), int(cfg["seed"]))
+    result = common.with_settings(summaries, settings)
+    for m, s in result.items():
+        log.info("%-15s PSNR %.2f dB [%.2f, %.2f], SSIM %.3f [%.3f, %.3f]", m, s["psnr_db"],
+                 *s["psnr_db_ci"], s["ssim"], *s["ssim_ci"])
+    panels = common.panel_arrays(common.panel_indices(len(clean), int(ev["panels"])), ids,
+                                 clean, mixed, np.nan, estimates)
+    index = min(ROBUSTNESS_INDEX, len(clean) - 1)
+    common.write_outputs(out_dir, name, result, frame, arrays={
+        "panels.npz": panels,
+        "robustness.npz": robustness(denoiser, clean, index, int(cfg["seed"]), ds_name)})
+    return result
+
+
+def _add_baselines(estimates: dict[str, np.ndarray], settings: dict[str, dict[str, Any]],
+                   reader: DatasetReader, mixed: np.ndarray, ev: Mapping[str, Any]) -> None:
+    """Tune the image baselines on training images, run them on ``mixed``; add their
+    estimates and settings (in order)."""
     tune_clean, tune_mixed = tuning_images(
         reader, int(ev.get("tune_examples", image_baselines.TUNE_IMAGES)))
     tuned = image_baselines.tune(tune_clean, tune_mixed)
@@ -139,26 +142,3 @@ def evaluate_images(
     for method, (est, chosen) in image_baselines.run(mixed, tuned).items():
         estimates[method] = est
         settings[method] = {**chosen, "tuned_on_train_images": len(tune_clean)}
-    estimates["noisy"] = mixed
-    settings["noisy"] = {}
-
-    summaries, frame = judge(clean, estimates, ids, float(ev["confidence"]),
-                             int(ev["bootstrap"]), int(cfg["seed"]))
-    result = {m: {**summaries[m], **{k: v for k, v in settings[m].items() if v is not None}}
-              for m in estimates}
-    for m, s in result.items():
-        log.info("%-15s PSNR %.2f dB [%.2f, %.2f], SSIM %.3f [%.3f, %.3f]", m, s["psnr_db"],
-                 *s["psnr_db_ci"], s["ssim"], *s["ssim_ci"])
-
-    out = Path(out_dir)
-    atomic_write_text(out / f"{name}.json", json.dumps(result, indent=1) + "\n")
-    atomic_write_bytes(out / name / "examples.parquet", lambda tmp: frame.to_parquet(tmp))
-    sel = panel_indices(len(clean), int(ev["panels"]))
-    arrays: dict[str, Any] = {"ids": ids[sel], "clean": clean[sel], "mixed": mixed[sel],
-                              "fs": np.float64(np.nan), "methods": np.array(list(estimates))}
-    arrays.update({f"est_{m}": np.asarray(e)[sel] for m, e in estimates.items()})
-    atomic_write_npz(out / name / "panels.npz", arrays)
-    index = min(ROBUSTNESS_INDEX, len(clean) - 1)
-    atomic_write_npz(out / name / "robustness.npz",
-              robustness(denoiser, clean, index, int(cfg["seed"]), ds_name))
-    return result

@@ -10,7 +10,7 @@ on a scale whose full range is ``data_range``, 1.0 here):
 * MSE = mean (y_hat - y)^2 and MAE = mean |y_hat - y| (pixel units).
 
 Summaries are means with percentile-bootstrap intervals from resamples shared by every method
-(:func:`denoisebench.metrics.bootstrap_indices`), as :func:`denoisebench.metrics.summarize`
+(:func:`denoisebench.evaluation.metrics.bootstrap_indices`), as :func:`denoisebench.evaluation.metrics.summarize`
 does for signals.
 """
 
@@ -104,7 +104,7 @@ def summarize(values: Mapping[str, np.ndarray], confidence: float = 0.95,
 
     Returns ``{"n", "psnr_db", "psnr_db_ci", "ssim", "ssim_ci", "mse", "mse_ci", "mae",
     "mae_ci"}`` (floats; intervals ``[low, high]`` at ``confidence``). Pass the same ``idx``
-    (``(resamples, n)``, :func:`denoisebench.metrics.bootstrap_indices`) for every method of a
+    (``(resamples, n)``, :func:`denoisebench.evaluation.metrics.bootstrap_indices`) for every method of a
     comparison so their intervals come from the same resamples.
     """
     n = len(values["psnr_db"])

@@ -2,21 +2,22 @@
 
 The lowpass is the baseline every model is judged against; its ``cutoff_hz`` and ``order``
 (``datasets.<name>.lowpass`` with ``design: butter``) are chosen by an exhaustive search over a
-grid, scoring each zero-phase filter (``sosfiltfilt``, as :mod:`denoisebench.baselines` applies
+grid, scoring each zero-phase filter (``sosfiltfilt``, as :mod:`denoisebench.evaluation.baselines` applies
 it) by its error against the clean signal on training examples. The validation split stays
 untouched, so the baseline's validation figures are honest held-out numbers, like the models'.
 
 Usage (prints the best settings and the runner-ups; paste the best into params.yaml)::
 
-    python -m denoisebench.tuning --dataset sine [--params params.yaml] [--rows 4000]
+    denoisebench tune-lowpass --dataset sine [--params params.yaml] [--rows 4000]
+
+The lowpass' params checks (:func:`lowpass_errors`) live here too: the baselines own them.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,14 +123,14 @@ def train_split(name: str, params: Mapping[str, Any], seed: int,
     Raises:
         KeyError: the dataset kind has no generator.
     """
-    from .data.generate import n_shards, shard_rows, shard_seed
-    from .data.signals import GENERATORS
+    from ..data import kinds
+    from ..data.generate import n_shards, shard_rows, shard_seed
 
     cleans, mixeds, total = [], [], 0
     for i in range(n_shards(params, "train")):
         _, rows = shard_rows(params, "train", i)
         rng = np.random.default_rng(shard_seed(seed, name, "train", i))
-        clean, noise = GENERATORS[params["kind"]](params, rows, rng)
+        clean, noise = kinds.generate(params, rows, rng, split="train", offset=0)
         cleans.append(clean)
         mixeds.append(clean + noise)
         total += rows
@@ -139,32 +140,32 @@ def train_split(name: str, params: Mapping[str, Any], seed: int,
     return clean[:max_rows], mixed[:max_rows]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: tune ``datasets.<name>.lowpass`` on its train split; print the result."""
-    from . import config
-
-    ap = argparse.ArgumentParser(prog="python -m denoisebench.tuning", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--dataset", required=True)
-    ap.add_argument("--params", nargs="+", default=["params.yaml"])
-    ap.add_argument("--rows", type=int, default=4000, help="training rows used (default 4000)")
-    ap.add_argument("--orders", type=int, nargs="+", default=list(range(1, 9)))
-    ap.add_argument("--criterion", choices=CRITERIA, default="mse")
-    ap.add_argument("--top", type=int, default=8)
-    args = ap.parse_args(argv)
-    cfg = config.load(args.params)
-    ds = cfg["datasets"][args.dataset]
-    clean, mixed = train_split(args.dataset, ds, int(cfg["seed"]), args.rows)
-    fs = float(ds["fs"])
-    orders = [o for o in args.orders if padlen(o) < clean.shape[1]]
-    res = tune_lowpass(clean, mixed, fs, default_cutoffs(fs), orders, args.criterion)
-    print(f"{args.dataset}: {len(clean)} train rows, fs {fs}; best by {res.criterion}: "
-          f"order {res.order}, cutoff_hz {res.cutoff_hz:.6g}")
-    print(f"{'cutoff_hz':>12} {'order':>5} {'mse':>11} {'mae':>9} {'snri_agg_db':>11}")
-    for cutoff, order, mse, mae, snri in res.table[:args.top]:
-        print(f"{cutoff:12.6g} {order:5d} {mse:11.4g} {mae:9.4f} {snri:11.2f}")
-    return 0
+def padlen_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
+    """A ``butter`` lowpass' zero-phase padding must fit the signal (kinds with a ``length``,
+    seeds 000 and 001); ``p`` is ``datasets.<name>``."""
+    lp = ds.get("lowpass", {})
+    if "length" in ds and lp.get("design") == "butter" and ds["length"] <= padlen(lp["order"]):
+        return [f"{p}.lowpass.order: order {lp['order']} needs signals longer than "
+                f"{padlen(lp['order'])} samples (sosfiltfilt's padding); {p}.length is "
+                f"{ds['length']}"]
+    return []
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def lowpass_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
+    """Checks of ``datasets.<name>.lowpass`` that JSON Schema cannot express: every edge below
+    Nyquist, and a ``buttord`` passband below its stopband."""
+    lp, fs = ds.get("lowpass"), ds.get("fs")
+    if not (lp and fs):
+        return []
+    errors = []
+    nyq = fs / 2
+    edges = ([("cutoff_hz", lp["cutoff_hz"])] if lp["design"] == "butter"
+             else [("passband_hz", lp["passband_hz"]), ("stopband_hz", lp["stopband_hz"])])
+    for key, hz in edges:
+        if hz >= nyq:
+            errors.append(f"{p}.lowpass.{key}: {hz} Hz must be below Nyquist "
+                          f"(fs/2 = {nyq} Hz)")
+    if lp["design"] == "buttord" and lp["passband_hz"] >= lp["stopband_hz"]:
+        errors.append(f"{p}.lowpass.passband_hz: {lp['passband_hz']} must be below "
+                      f"stopband_hz ({lp['stopband_hz']})")
+    return errors
