@@ -1,7 +1,7 @@
 """TensorFlow process set-up: quiet logs, threads, determinism, precision, device strategy.
 
 Import this module before TensorFlow: it sets ``TF_CPP_MIN_LOG_LEVEL`` and
-``TF_ENABLE_ONEDNN_OPTS`` (REFERENCE.md: silences the start-up lines).
+``TF_ENABLE_ONEDNN_OPTS`` (docs/workflow.md: silences the start-up lines).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def configure(
         threads: intra-op threads (the Snakemake rule's ``threads``); ``None`` keeps TF's default.
         seed: seeds Python, numpy and TF through ``keras.utils.set_random_seed``.
         deterministic: ``tf.config.experimental.enable_op_determinism`` (bitwise-repeatable
-            training on CPU, REFERENCE.md; ops without a deterministic kernel raise).
+            training on CPU, docs/workflow.md; ops without a deterministic kernel raise).
         mixed_precision: the ``mixed_float16`` global policy (GPU; outputs stay float32).
 
     Returns:

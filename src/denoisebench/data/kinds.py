@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import folder, images, signals
+from . import folder, image_sources, images, signals
 
 Generated = tuple[np.ndarray, np.ndarray]
 #: ``(params, rows, rng) -> (clean, noise)``; a shard-aware one also takes ``split``, ``offset``
@@ -37,7 +37,7 @@ def _folder_check(name: str, ds: Mapping[str, Any], cfg: Mapping[str, Any]) -> l
 
 
 def _image_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
-    return images.IMAGE_SHAPE
+    return image_sources.IMAGE_SHAPE
 
 
 @dataclass(frozen=True, kw_only=True)

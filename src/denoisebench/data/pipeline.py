@@ -4,7 +4,7 @@ Shards are read one at a time (checked against the manifest by
 :class:`~denoisebench.data.shards.DatasetReader`), permuted in numpy in blocks of at least
 ``shuffle_buffer`` rows, and handed to TensorFlow as whole batches, then ``prefetch``: memory
 stays bounded by the shuffle block plus one shard, whatever the dataset's size, and tf.data does
-no per-example work (REFERENCE.md: yielding single rows from Python runs at ~6,000 samples/s).
+no per-example work (docs/workflow.md: yielding single rows from Python runs at ~6,000 samples/s).
 """
 
 from __future__ import annotations

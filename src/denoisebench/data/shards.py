@@ -1,4 +1,4 @@
-"""Shards and manifests: the on-disk interface of every dataset (DESIGN.md, "Data").
+"""Shards and manifests: the on-disk interface of every dataset (docs/design.md, "Data").
 
 Layout::
 

@@ -20,7 +20,7 @@ MULTISINE_BLOCK_ROWS = 256
 def scale_noise_to_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """Scale each row of ``noise`` so that ``clean`` vs ``noise`` has SNR ``snr_db`` exactly.
 
-    SNR = 10 log10(sum clean^2 / sum noise^2) per row (REFERENCE.md, "Metrics"). Arrays are
+    SNR = 10 log10(sum clean^2 / sum noise^2) per row (docs/judging.md, "Metrics"). Arrays are
     ``(rows, time)``; the result has the dtype of ``noise``.
 
     Raises:
@@ -41,8 +41,8 @@ def multisine_tones(
     ``(rows, n_sines)`` float64.
 
     Exposed so that an oracle can recover a shard's true frequencies by replaying its
-    SeedSequence (:func:`denoisebench.evaluation.bounds.true_multisine_frequencies`) instead of storing
-    them: the shards stay the interface, and the same params give the same draws.
+    SeedSequence (:func:`denoisebench.evaluation.bounds.true_multisine_frequencies`) instead of
+    storing them: the shards stay the interface, and the same params give the same draws.
     """
     k = int(params["n_sines"])
     freqs = rng.uniform(params["fmin_hz"], params["fmax_hz"], size=(rows, k))

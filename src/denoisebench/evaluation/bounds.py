@@ -1,8 +1,8 @@
 """Reference bounds of the 1-D tasks: oracles, parametric fits and the Cramér–Rao figure.
 
 These are not denoisers one could deploy; they say how far the learned models are from what
-the signal model allows (REFERENCE.md). Each runs on the same validation examples as the
-models, arrays ``(batch, time)`` in signal units:
+the signal model allows (docs/judging.md, "Bounds"). Each runs on the same validation
+examples as the models, arrays ``(batch, time)`` in signal units:
 
 ==================  ===============  =========================================================
 name                kind             what it knows
@@ -89,8 +89,9 @@ def oracle_wiener(clean_full: np.ndarray, mixed: np.ndarray,
         mixed: ``(batch, time)`` mixtures.
         transform: ``"dct"`` (orthonormal DCT-II, ``scipy.fft.dct``: the even extension has no
             wrap-around jump, so smooth or non-periodic signals do not leak over all
-            coefficients) or ``"dft"`` (``numpy.fft.rfft``, REFERENCE.md's "oracle DFT Wiener",
-            11.4 dB on multisine; 1.9 dB on quadratic, where the circular jump dominates).
+            coefficients) or ``"dft"`` (``numpy.fft.rfft``, the "oracle DFT Wiener" of
+            docs/judging.md ("Bounds"), 11.4 dB on multisine; 1.9 dB on quadratic, where the
+            circular jump dominates).
 
     Returns:
         ``(batch, time)`` float64: each coefficient scaled by |Y_k|^2 / (|Y_k|^2 + P_k), P_k

@@ -1,6 +1,6 @@
 """Classical image denoisers, tuned on training images, judged beside the learned models.
 
-Five baselines (DESIGN.md, "Judging"; scipy.ndimage and scikit-image), each applied image by
+Five baselines (docs/design.md, "Judging"; scipy.ndimage and scikit-image), each applied image by
 image to ``(batch, H, W)`` arrays and clipped to [0, 1] (the pixel range every method knows):
 
 ========== ============================================================ =====================

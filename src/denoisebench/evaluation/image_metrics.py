@@ -1,4 +1,4 @@
-"""Image metrics per image, their means and 95 % intervals (REFERENCE.md, "Metrics": images).
+"""Image metrics per image, their means and 95 % intervals (docs/judging.md, "Metrics": images).
 
 Per image, with clean ``y`` and estimate ``y_hat`` (arrays ``(batch, H, W)`` with pixel values
 on a scale whose full range is ``data_range``, 1.0 here):
@@ -10,8 +10,8 @@ on a scale whose full range is ``data_range``, 1.0 here):
 * MSE = mean (y_hat - y)^2 and MAE = mean |y_hat - y| (pixel units).
 
 Summaries are means with percentile-bootstrap intervals from resamples shared by every method
-(:func:`denoisebench.evaluation.metrics.bootstrap_indices`), as :func:`denoisebench.evaluation.metrics.summarize`
-does for signals.
+(:func:`denoisebench.evaluation.metrics.bootstrap_indices`), as
+:func:`denoisebench.evaluation.metrics.summarize` does for signals.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ def summarize(values: Mapping[str, np.ndarray], confidence: float = 0.95,
 
     Returns ``{"n", "psnr_db", "psnr_db_ci", "ssim", "ssim_ci", "mse", "mse_ci", "mae",
     "mae_ci"}`` (floats; intervals ``[low, high]`` at ``confidence``). Pass the same ``idx``
-    (``(resamples, n)``, :func:`denoisebench.evaluation.metrics.bootstrap_indices`) for every method of a
-    comparison so their intervals come from the same resamples.
+    (``(resamples, n)``, :func:`denoisebench.evaluation.metrics.bootstrap_indices`) for every method
+    of a comparison so their intervals come from the same resamples.
     """
     n = len(values["psnr_db"])
     if idx is None:

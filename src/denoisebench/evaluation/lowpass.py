@@ -2,8 +2,8 @@
 
 The lowpass is the baseline every model is judged against; its ``cutoff_hz`` and ``order``
 (``datasets.<name>.lowpass`` with ``design: butter``) are chosen by an exhaustive search over a
-grid, scoring each zero-phase filter (``sosfiltfilt``, as :mod:`denoisebench.evaluation.baselines` applies
-it) by its error against the clean signal on training examples. The validation split stays
+grid, scoring each zero-phase filter (``sosfiltfilt``, as :mod:`denoisebench.evaluation.baselines`
+applies it) by its error against the clean signal on training examples. The validation split stays
 untouched, so the baseline's validation figures are honest held-out numbers, like the models'.
 
 Usage (prints the best settings and the runner-ups; paste the best into params.yaml)::

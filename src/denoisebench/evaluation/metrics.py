@@ -1,4 +1,4 @@
-"""Signal metrics, their aggregates and 95 % intervals (REFERENCE.md, "Metrics").
+"""Signal metrics, their aggregates and 95 % intervals (docs/judging.md, "Metrics").
 
 Per example, with clean ``y``, mixture ``x`` and estimate ``y_hat`` (arrays ``(batch, time)``
 or ``(batch, ...)``; trailing axes are flattened):
@@ -96,7 +96,7 @@ def summarize(
 ) -> dict[str, Any]:
     """Means, aggregate SNRi and percentile-bootstrap intervals of per-example metrics.
 
-    Returns the flat mapping of DESIGN.md ("Outputs"): ``n``, ``snri_db_agg`` and
+    Returns the flat mapping of docs/design.md ("Outputs"): ``n``, ``snri_db_agg`` and
     ``snri_db_agg_ci``, ``snri_db_mean`` and ``snri_db_mean_ci``, then ``snr_in_db``,
     ``snr_out_db``, ``mse``, ``mae``, ``si_sdr_db`` (means), each with ``_ci`` ``[low, high]``.
     Passing the same ``idx`` (see :func:`bootstrap_indices`) for every method of a comparison

@@ -1,6 +1,6 @@
 """Seed 000: the Conv1D / Conv1DTranspose denoising autoencoder on min-max scaled signals.
 
-Architecture (REFERENCE.md, task ``quadratic``): Conv1D(128, 3, relu, "valid") ->
+Architecture (docs/models.md ("conv1d_ae")): Conv1D(128, 3, relu, "valid") ->
 Conv1D(32, 3, relu, "valid") -> Conv1DTranspose(32, 3, relu, "valid") ->
 Conv1DTranspose(128, 3, relu, "valid") -> Conv1D(1, 3, sigmoid, "same"); every kernel
 ``he_uniform`` with the ``max_norm(2.0)`` constraint: 28,737 trainable parameters.

@@ -1,6 +1,6 @@
 """Seed 004: the GAN-trained 1-D convolutional autoencoder denoiser and its L1-only ablation.
 
-Architecture (REFERENCE.md, task ``multisine``): the generator is 4 encoder blocks
+Architecture (docs/models.md ("gan")): the generator is 4 encoder blocks
 Conv1D(16, kernel 64, stride 2, "same") -> BatchNorm -> LeakyReLU and 4 decoder blocks
 Conv1DTranspose(32, kernel 64, stride 2, "same") -> BatchNorm -> LeakyReLU, then a linear
 Conv1D(1, kernel 64, "same") head: 282,177 trainable parameters for 256-sample input. The

@@ -26,6 +26,14 @@ KIND_PALETTES = {
 }
 
 
+def read_history(path: Path) -> pd.DataFrame | None:
+    """``history.csv`` with one row per epoch (a resumed run's repeated epochs: last wins)."""
+    if not path.exists():
+        return None
+    h = pd.read_csv(path)
+    return h.drop_duplicates("epoch", keep="last").sort_values("epoch") if "epoch" in h else None
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save ``fig`` as PNG atomically and close it."""
     atomic_write_bytes(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=110,

@@ -192,8 +192,6 @@ def section(
     Figures go to ``fig_dir`` as ``<dataset>_metrics.png``, ``<dataset>_training.png``,
     ``<dataset>_grid.png`` and ``<dataset>_robustness.png``.
     """
-    from . import read_history
-
     df = summary_rows(results, models)
     n = int(df["n"].iloc[0])
     best = df.loc[df["psnr_db"].idxmax()]
@@ -219,7 +217,7 @@ def section(
                        f"{ds_name}: mean PSNR and SSIM with 95 % CI")
     parts.append(f"<img src='figures/{bars.name}' alt='PSNR and SSIM on {ds_name}'>")
     histories = {m: h for m in models
-                 if (h := read_history(models_dir / m / "history.csv")) is not None}
+                 if (h := figures.read_history(models_dir / m / "history.csv")) is not None}
     if histories:
         curves = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
         parts.append(f"<h3>Training curves</h3><img src='figures/{curves.name}' "

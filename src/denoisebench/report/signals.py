@@ -279,8 +279,6 @@ def section(
     Figures go to ``fig_dir`` as ``<dataset>_snri.png``, ``<dataset>_sweep.png``,
     ``<dataset>_training.png`` and ``<model>_panels.png``.
     """
-    from . import read_history
-
     df = summary_rows(results, models)
     limit = reference_limit(results, models, df)
     lim_row = results[models[0]].get(bounds.LIMIT)
@@ -324,7 +322,7 @@ def section(
             f"<img src='figures/{fig.name}' alt='SNR sweep on {ds_name}'>")
 
     histories = {m: h for m in models
-                 if (h := read_history(models_dir / m / "history.csv")) is not None}
+                 if (h := figures.read_history(models_dir / m / "history.csv")) is not None}
     if histories:
         fig = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
         parts.append(f"<h3>Training curves</h3><img src='figures/{fig.name}' "

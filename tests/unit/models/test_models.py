@@ -1,4 +1,4 @@
-"""Seed architectures: parameter counts and shapes (REFERENCE.md)."""
+"""Seed architectures: parameter counts and shapes (docs/models.md)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TARGET = "data/multisine/manifest.json"
 # A tiny multisine, merged over params.yaml by --configfile: 2 train + 1 validation shard.
 TINY: dict[str, Any] = {"train_size": 200, "validation_size": 100}

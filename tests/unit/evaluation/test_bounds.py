@@ -1,5 +1,5 @@
-"""Reference bounds reproduce REFERENCE.md's measured figures on small draws (cheap ones only:
-the blind NLS fit runs on 120 examples) and the true frequencies replay exactly."""
+"""Reference bounds reproduce the reference figures of docs/tasks.md on small draws (cheap ones
+only: the blind NLS fit runs on 120 examples) and the true frequencies replay exactly."""
 
 from __future__ import annotations
 

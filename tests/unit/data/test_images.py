@@ -21,7 +21,7 @@ from denoisebench.data import generate, image_sources, images
 from denoisebench.data.shards import DatasetReader
 from denoisebench.evaluation import image_baselines, image_metrics
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 BASE = cfgmod.read_yaml(REPO / "params.yaml")
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from denoisebench import dvcexport
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_dvc_yaml_not_stale() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import tomllib
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_environment_yml_in_sync_with_pyproject() -> None:

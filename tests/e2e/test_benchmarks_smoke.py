@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "bench_generation.py": ["generation.multisine.vs_python_loop_speedup",
                             "generation.multisine.vs_bare_draw_write",

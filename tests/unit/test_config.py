@@ -11,7 +11,7 @@ import yaml
 
 from denoisebench.config import ConfigError, load, read_yaml, validate
 
-BASE = read_yaml(Path(__file__).resolve().parents[1] / "params.yaml")
+BASE = read_yaml(Path(__file__).resolve().parents[2] / "params.yaml")
 
 
 def with_change(path: str, value: Any) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_rejected_with_key_path(path: str, value: Any, named: str) -> None:
 
 
 def test_default_params_valid() -> None:
-    cfg = load([Path(__file__).resolve().parents[1] / "params.yaml"])
+    cfg = load([Path(__file__).resolve().parents[2] / "params.yaml"])
     assert set(cfg["models"]) >= {"gan", "gan_l1"}
 
 

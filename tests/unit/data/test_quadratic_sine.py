@@ -16,7 +16,7 @@ from denoisebench import config, inference, models
 from denoisebench.data import kinds, signals
 from denoisebench.evaluation import lowpass
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 PARAMS = config.read_yaml(REPO / "params.yaml")
 QUAD = PARAMS["datasets"]["quadratic"]
 SINE = PARAMS["datasets"]["sine"]

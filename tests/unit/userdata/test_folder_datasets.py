@@ -23,7 +23,7 @@ from denoisebench.data.generate import resolve_root
 from denoisebench.data.shards import DatasetReader
 from denoisebench.userdata import importer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 WIDTH = 32
 LOWPASS = {"design": "butter", "cutoff_hz": 60.0, "order": 4}
 

@@ -33,7 +33,7 @@ from denoisebench.config import read_yaml
 from denoisebench.data import generate
 from denoisebench.evaluation import bounds
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = next((p for n in ("chromium", "chromium-browser", "google-chrome")
                  if (p := shutil.which(n))), None)
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
