@@ -22,6 +22,14 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+#: a small multisine dataset's params (seed 004's kind at 256 Hz, 1 s), for unit tests
+SMALL_MULTISINE: dict[str, Any] = {
+    "kind": "multisine", "fs": 256, "duration_s": 1.0, "n_sines": 3, "fmin_hz": 10.0,
+    "fmax_hz": 64.0, "random_phase": True, "normalize": True, "snr_db": -2.0,
+    "train_size": 40, "validation_size": 10, "train_shards": 2, "validation_shards": 1,
+    "format": "parquet", "lowpass": {"design": "buttord", "passband_hz": 64.0,
+                                     "stopband_hz": 100.0, "gpass_db": 0.05, "gstop_db": 60.0},
+}
 
 
 def copy_repo(dest: Path) -> Path:

@@ -231,6 +231,20 @@ def _check_splits(root: Path, layout: Mapping[str, list[dict[str, Path]]],
     return splits, width_ref[0]
 
 
+def _agree(ref: tuple[int, Path] | None, value: int, path: Path, found: str,
+           why: str) -> tuple[int, Path]:
+    """The first ``(value, path)`` seen, or ``ref`` when ``value`` agrees with it.
+
+    Raises:
+        FolderError: ``<path>: <found>, but <ref file> has <ref value>; <why>`` when not.
+    """
+    if ref is None:
+        return (value, path)
+    if value != ref[0]:
+        raise FolderError(f"{path}: {found}, but {ref[1]} has {ref[0]}; {why}")
+    return ref
+
+
 def _check_entry(root: Path, entry: Mapping[str, Path], convert: bool,
                  width_ref: tuple[int, Path] | None,
                  ) -> tuple[int, dict[str, Any], tuple[int, Path]]:
@@ -245,18 +259,10 @@ def _check_entry(root: Path, entry: Mapping[str, Path], convert: bool,
         rows, width = arr.shape
         if kind != "noise":
             arrays[kind] = arr
-        if rows_ref is None:
-            rows_ref = (rows, path)
-        elif rows != rows_ref[0]:
-            raise FolderError(f"{path}: {rows} rows, but {rows_ref[1]} has "
-                              f"{rows_ref[0]}; the i-th rows of clean, mixed and noise "
-                              "belong together")
-        if width_ref is None:
-            width_ref = (width, path)
-        elif width != width_ref[0]:
-            raise FolderError(f"{path}: examples of {width} samples, but {width_ref[1]} "
-                              f"has {width_ref[0]}; every example of a dataset has the "
-                              "same length")
+        rows_ref = _agree(rows_ref, rows, path, f"{rows} rows",
+                          "the i-th rows of clean, mixed and noise belong together")
+        width_ref = _agree(width_ref, width, path, f"examples of {width} samples",
+                           "every example of a dataset has the same length")
         files[kind] = {"path": path.relative_to(root).as_posix(),
                        "sha256": shards.sha256_file(path),
                        "bytes": path.stat().st_size}

@@ -177,6 +177,15 @@ def _from_path(path: Path, split: str) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
+def _attempt(path: Path, split: str, tried: list[str]) -> np.ndarray | None:
+    """The images of ``path``, or None with the reason added to the last of ``tried``."""
+    try:
+        return to_unit(_from_path(path, split), str(path))
+    except ImageSourceError as exc:
+        tried[-1] += f" ({exc})"
+        return None
+
+
 def _load_cached(source: str, split: str, download: bool) -> np.ndarray:
     tried: list[str] = []
     if source == "synthetic":
@@ -191,18 +200,12 @@ def _load_cached(source: str, split: str, download: bool) -> np.ndarray:
     for base in keras_cache_dirs():
         candidate = base / "mnist.npz" if source == "mnist" else base / "fashion-mnist"
         tried.append(f"Keras cache {candidate}")
-        if candidate.exists():
-            try:
-                return to_unit(_from_path(candidate, split), str(candidate))
-            except ImageSourceError as exc:
-                tried[-1] += f" ({exc})"
+        if candidate.exists() and (images := _attempt(candidate, split, tried)) is not None:
+            return images
     system = SYSTEM_DIRS[source]
     tried.append(f"system folder {system}")
-    if system.is_dir():
-        try:
-            return to_unit(_from_path(system, split), str(system))
-        except ImageSourceError as exc:
-            tried[-1] += f" ({exc})"
+    if system.is_dir() and (images := _attempt(system, split, tried)) is not None:
+        return images
     if download:
         tried.append(f"Keras download (keras.datasets.{source}.load_data())")
         try:

@@ -87,13 +87,8 @@ def robustness(denoiser: Any, clean: np.ndarray, index: int, seed: int,
             "input_psnr_db": image_metrics.psnr_db(target, sweep["inputs"])}
 
 
-def evaluate_images(
-    cfg: Mapping[str, Any],
-    name: str,
-    model_dir: str | Path | None = None,
-    data_dir: str | Path = "data",
-    out_dir: str | Path = "metrics",
-) -> dict[str, Any]:
+def evaluate_images(cfg: Mapping[str, Any], name: str, model_dir: str | Path | None,
+                    data_dir: str | Path, out_dir: str | Path) -> dict[str, Any]:
     """Evaluate image model ``models.<name>`` against the tuned baselines; write the outputs
     listed in the module doc (each atomically) and return the metrics mapping.
 

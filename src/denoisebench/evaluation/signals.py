@@ -71,13 +71,8 @@ def judge(
                                 (confidence, resamples, seed), kinds or {})
 
 
-def evaluate_signals(
-    cfg: Mapping[str, Any],
-    name: str,
-    model_dir: str | Path | None = None,
-    data_dir: str | Path = "data",
-    out_dir: str | Path = "metrics",
-) -> dict[str, Any]:
+def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | None,
+                     data_dir: str | Path, out_dir: str | Path) -> dict[str, Any]:
     """Evaluate 1-D model ``models.<name>`` against the baselines and bounds; write the four
     outputs listed in the module doc and return the metrics mapping.
 

@@ -73,49 +73,44 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
+def _row(module: str, builder: str, recipe: str, **fields: Any) -> ModelSpec:
+    """A registry row whose builder and recipe are ``module.builder``/``module.recipe``
+    (imported on first use, see :func:`lazy`)."""
+    return ModelSpec(builder=lazy(module, builder), recipe=lazy(module, recipe), **fields)
+
+
 REGISTRY: dict[str, ModelSpec] = {
-    "gan": ModelSpec(
-        builder=lazy("gan", "build_gan"), recipe=lazy("gan", "recipe_gan"),
+    "gan": _row("gan", "build_gan", "recipe_gan",
         seed_params=282_177, source="seed 004 (GAN-trained 1-D conv autoencoder, generator)",
         dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
-    "gan_l1": ModelSpec(
-        builder=lazy("gan", "build_generator"), recipe=lazy("gan", "recipe_l1"),
+    "gan_l1": _row("gan", "build_generator", "recipe_l1",
         seed_params=282_177, source="seed 004 generator trained on L1 alone (ablation)",
         dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
-    "conv1d_ae": ModelSpec(
-        builder=lazy("conv1d", "build_conv1d_ae"), recipe=lazy("conv1d", "recipe_conv1d_ae"),
-        seed_params=28_737,
-        source="seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
+    "conv1d_ae": _row("conv1d", "build_conv1d_ae", "recipe_conv1d_ae",
+        seed_params=28_737, source="seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
         dataset_kinds=("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
         scaling={"kind": "minmax"}, checks=checks.conv1d_errors),
-    "rnn": ModelSpec(
-        builder=lazy("rnn", "build_rnn"), recipe=lazy("rnn", "recipe_recurrent"),
+    "rnn": _row("rnn", "build_rnn", "recipe_recurrent",
         seed_params=991, source="seed 001 (SimpleRNN(30) + Dense, masked L1)",
         dataset_kinds=("sine", "folder")),
-    "birnn": ModelSpec(
-        builder=lazy("rnn", "build_birnn"), recipe=lazy("rnn", "recipe_recurrent"),
-        seed_params=1_981,
-        source="seed 001 (bidirectional SimpleRNN(30) + Dense, masked L1; Keras count)",
+    "birnn": _row("rnn", "build_birnn", "recipe_recurrent",
+        seed_params=1_981, source="seed 001 (bidirectional SimpleRNN(30) + Dense, masked L1; "
+                                  "Keras count)",
         dataset_kinds=("sine", "folder")),
-    "gru": ModelSpec(
-        builder=lazy("rnn", "build_gru"), recipe=lazy("rnn", "recipe_recurrent"),
+    "gru": _row("rnn", "build_gru", "recipe_recurrent",
         seed_params=3_001, source="GRU(30) + Dense, masked L1 (seed 001's cell, one direction)",
         dataset_kinds=("sine", "folder")),
-    "bigru": ModelSpec(
-        builder=lazy("rnn", "build_bigru"), recipe=lazy("rnn", "recipe_recurrent"),
+    "bigru": _row("rnn", "build_bigru", "recipe_recurrent",
         seed_params=6_001, source="seed 001 (bidirectional GRU(30) + Dense, masked L1)",
         dataset_kinds=("sine", "folder")),
-    "dense_ae": ModelSpec(
-        builder=lazy("dense", "build_dense_ae"), recipe=lazy("dense", "recipe_dense"),
+    "dense_ae": _row("dense", "build_dense_ae", "recipe_dense",
         seed_params=50_992, source="seed 002 (dense autoencoder 784-32-784)",
         dataset_kinds=("images", "images_blur"), transform=lazy("dense", "flatten"),
         model_input_shape=lazy("dense", "flat_shape")),
-    "conv2d_ae": ModelSpec(
-        builder=lazy("conv2d", "build_conv2d_ae"), recipe=lazy("conv2d", "recipe_conv2d"),
+    "conv2d_ae": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
         seed_params=4_385, source="seed 002 (convolutional autoencoder, Gaussian noise)",
         dataset_kinds=("images", "images_blur")),
-    "conv2d_ae_blur": ModelSpec(
-        builder=lazy("conv2d", "build_conv2d_ae"), recipe=lazy("conv2d", "recipe_conv2d"),
+    "conv2d_ae_blur": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
         seed_params=4_385, source="seed 003 (convolutional autoencoder, blur + uniform noise)",
         dataset_kinds=("images_blur",)),
 }

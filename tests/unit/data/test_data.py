@@ -8,17 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import SMALL_MULTISINE
 
 from denoisebench.config import load
 from denoisebench.data import generate, shards, signals
 
-PARAMS: dict[str, Any] = {
-    "kind": "multisine", "fs": 256, "duration_s": 1.0, "n_sines": 3, "fmin_hz": 10.0,
-    "fmax_hz": 64.0, "random_phase": True, "normalize": True, "snr_db": -2.0,
-    "train_size": 50, "validation_size": 20, "train_shards": 3, "validation_shards": 1,
-    "format": "parquet", "lowpass": {"design": "buttord", "passband_hz": 64.0,
-                                     "stopband_hz": 100.0, "gpass_db": 0.05, "gstop_db": 60.0},
-}
+PARAMS: dict[str, Any] = {**SMALL_MULTISINE, "train_size": 50, "validation_size": 20,
+                          "train_shards": 3}
 
 
 def make(root: Path, params: dict[str, Any] = PARAMS, seed: int = 7) -> Path:

@@ -17,19 +17,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import SMALL_MULTISINE
 from conftest import run_any as _run_any
 
 from denoisebench.data import generate, shards
 
 # --------------------------------------------------------------------------- integrity
 
-SMALL: dict[str, Any] = {
-    "kind": "multisine", "fs": 256, "duration_s": 1.0, "n_sines": 3, "fmin_hz": 10.0,
-    "fmax_hz": 64.0, "random_phase": True, "normalize": True, "snr_db": -2.0,
-    "train_size": 40, "validation_size": 10, "train_shards": 2, "validation_shards": 1,
-    "format": "parquet", "lowpass": {"design": "buttord", "passband_hz": 64.0,
-                                     "stopband_hz": 100.0, "gpass_db": 0.05, "gstop_db": 60.0},
-}
+SMALL: dict[str, Any] = dict(SMALL_MULTISINE)
 TARGET = Path("train/mixed/part-00001.parquet")
 
 

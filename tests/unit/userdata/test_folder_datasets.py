@@ -97,10 +97,13 @@ def test_clean_shard_without_mixed(tmp_path: Path, capsys: pytest.CaptureFixture
                   "train/clean/a-1.parquet")
 
 
+def _zeros_shard(path: Path, rows: int, width: int = WIDTH) -> None:
+    shards.write_shard(path, np.arange(rows), np.zeros((rows, width), np.float32))
+
+
 def test_mixed_shard_without_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_folder(tmp_path, noise=False)
-    shards.write_shard(tmp_path / "validation/mixed/zz.parquet", np.arange(3),
-                       np.zeros((3, WIDTH), np.float32))
+    _zeros_shard(tmp_path / "validation/mixed/zz.parquet", 3)
     _expect_error(capsys, tmp_path, "validation/mixed/zz.parquet", "no clean shard")
 
 
@@ -112,16 +115,14 @@ def test_noise_for_some_shards_only(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_row_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_folder(tmp_path, noise=False)
-    shards.write_shard(tmp_path / "train/mixed/a-1.parquet", np.arange(14),
-                       np.zeros((14, WIDTH), np.float32))
+    _zeros_shard(tmp_path / "train/mixed/a-1.parquet", 14)
     _expect_error(capsys, tmp_path, "train/mixed/a-1.parquet: 14 rows", "a-1.parquet has 15")
 
 
 def test_length_mismatch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make_folder(tmp_path, noise=False)
     for kind in ("clean", "mixed"):
-        shards.write_shard(tmp_path / f"validation/{kind}/a-0.parquet", np.arange(10),
-                           np.zeros((10, WIDTH + 1), np.float32))
+        _zeros_shard(tmp_path / f"validation/{kind}/a-0.parquet", 10, WIDTH + 1)
     _expect_error(capsys, tmp_path, "validation/clean/a-0.parquet: examples of 33 samples",
                   "same length")
 
