@@ -176,7 +176,6 @@ def _from_path(path: Path, split: str) -> np.ndarray:
     raise ImageSourceError(f"{path}: expected a .npz file or a folder of IDX files")
 
 
-@functools.lru_cache(maxsize=4)
 def _attempt(path: Path, split: str, tried: list[str]) -> np.ndarray | None:
     """The images of ``path``, or None with the reason added to the last of ``tried``."""
     try:
@@ -186,6 +185,7 @@ def _attempt(path: Path, split: str, tried: list[str]) -> np.ndarray | None:
         return None
 
 
+@functools.lru_cache(maxsize=4)
 def _load_cached(source: str, split: str, download: bool) -> np.ndarray:
     tried: list[str] = []
     if source == "synthetic":
