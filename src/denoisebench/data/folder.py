@@ -191,11 +191,22 @@ def write_folder_manifest(
         raise FolderError(f"{root}: give the sample rate with --fs HZ (no manifest records one); "
                           "it must equal datasets.<name>.fs in params.yaml")
     splits, width = _check_splits(root, layout, convert)
-    first = layout["train"][0]
+    params = dict(extra) if extra is not None else prior.get("params", {})
+    path = shards.write_manifest(root, _manifest(name or root.resolve().name, layout["train"][0],
+                                                 width, fs, params, splits))
+    log.debug("wrote %s: %d train / %d validation examples of %d samples at %g Hz", path,
+             splits["train"]["rows"], splits["validation"]["rows"], width, fs)
+    return path
+
+
+def _manifest(name: str, first: Mapping[str, Path], width: int, fs: float,
+              params: Mapping[str, Any], splits: Mapping[str, Any]) -> dict[str, Any]:
+    """A folder dataset's manifest; ``first`` is its first train shard (the kinds present and
+    the format)."""
     kinds = [k for k in (*REQUIRED_KINDS, *OPTIONAL_KINDS) if k in first]
-    manifest = {
+    return {
         "version": shards.MANIFEST_VERSION,
-        "dataset": name or root.resolve().name,
+        "dataset": name,
         "kind": "folder",
         "format": "npy" if first["clean"].suffix == ".npy" else "parquet",
         "shape": [width],
@@ -205,13 +216,9 @@ def write_folder_manifest(
         "kinds": kinds,
         "noise": "noise" in kinds,
         "seed": None,
-        "params": dict(extra) if extra is not None else prior.get("params", {}),
-        "splits": splits,
+        "params": dict(params),
+        "splits": dict(splits),
     }
-    path = shards.write_manifest(root, manifest)
-    log.debug("wrote %s: %d train / %d validation examples of %d samples at %g Hz", path,
-             splits["train"]["rows"], splits["validation"]["rows"], width, fs)
-    return path
 
 
 def _check_splits(root: Path, layout: Mapping[str, list[dict[str, Path]]],

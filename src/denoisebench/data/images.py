@@ -185,6 +185,28 @@ def blur_and_noise(clean: np.ndarray, sigma: np.ndarray, r: np.ndarray,
     return np.clip(out, 0.0, 1.0) if clip else out
 
 
+def gaussian_mixture(params: Mapping[str, Any], clean: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``images`` (seed 002): :func:`add_gaussian_noise` with ``noise_std``, clipped unless
+    ``clip`` is false."""
+    return add_gaussian_noise(clean, float(params["noise_std"]), rng,
+                              bool(params.get("clip", True)))
+
+
+def blur_mixture(params: Mapping[str, Any], clean: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``images_blur`` (seed 003): per image a blur sigma and a noise range drawn from the
+    params' ranges, then :func:`blur_and_noise` (clipped only if ``clip``)."""
+    rows = len(clean)
+    sigma = rng.uniform(params["blur_sigma_min"], params["blur_sigma_max"], size=rows)
+    r = rng.uniform(params["noise_range_min"], params["noise_range_max"], size=rows)
+    return blur_and_noise(clean, sigma, r, rng, bool(params.get("clip", False)))
+
+
+#: image dataset kind -> how its mixture is made from the clean images
+MIXERS = {"images": gaussian_mixture, "images_blur": blur_mixture}
+
+
 def generate_images(params: Mapping[str, Any], rows: int, rng: np.random.Generator, *,
                     split: str = "train", offset: int = 0,
                     download: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -203,22 +225,16 @@ def generate_images(params: Mapping[str, Any], rows: int, rng: np.random.Generat
         ImageSourceError: source not found, or too few images for the requested rows.
         KeyError: not an image dataset kind.
     """
-    kind = params["kind"]
-    if kind not in ("images", "images_blur"):
-        raise KeyError(f"dataset kind {kind!r} is not an image kind; expected 'images' or "
-                       "'images_blur'")
+    mix = MIXERS.get(params["kind"])
+    if mix is None:
+        raise KeyError(f"dataset kind {params['kind']!r} is not an image kind; expected one of "
+                       f"{sorted(MIXERS)}")
     src_split = SOURCE_SPLIT[split]
     source = str(params.get("source", "fashion_mnist"))
     images = load_images(source, src_split, download=download)
     clean = source_rows(images, image_indices(params, split, offset, rows), source, src_split)
     clean = np.asarray(clean, dtype=np.float32)  # source_rows returned a new array
-    if kind == "images":
-        mixed = add_gaussian_noise(clean, float(params["noise_std"]), rng,
-                                   bool(params.get("clip", True)))
-    else:
-        sigma = rng.uniform(params["blur_sigma_min"], params["blur_sigma_max"], size=rows)
-        r = rng.uniform(params["noise_range_min"], params["noise_range_max"], size=rows)
-        mixed = blur_and_noise(clean, sigma, r, rng, bool(params.get("clip", False)))
+    mixed = mix(params, clean, rng)
     return clean, np.subtract(mixed, clean, dtype=np.float32)
 
 

@@ -21,7 +21,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,16 +244,7 @@ def import_recordings(
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         writers = {s: _SplitWriter(tmp, s, fmt, shard_rows, window) for s in shards.SPLITS}
-        record: dict[str, dict[str, Any]] = {s: {} for s in shards.SPLITS}
-        for pair in pairs:
-            split = "validation" if pair.name in validation else "train"
-            record[split][pair.name] = _import_pair(pair, fs, window, hop, writers[split])
-        for split, w in writers.items():
-            w.flush()
-            if w.index == 0:
-                raise FolderError(f"{src}: no recording of the {split} split "
-                                  f"({', '.join(sorted(record[split]))}) holds a full window of "
-                                  f"{window} samples at {fs:g} Hz")
+        record = _write_splits(src, pairs, validation, writers, fs, hop)
         extra = {"source": str(src), "window": window, "hop": hop, "fs": fs,
                  "validation_fraction": validation_fraction, "seed": seed, "recordings": record}
         write_folder_manifest(tmp, fs, extra=extra, name=dest.resolve().name)
@@ -264,6 +255,28 @@ def import_recordings(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest / shards.MANIFEST
+
+
+def _write_splits(src: Path, pairs: Sequence[Pair], validation: set[str],
+                  writers: Mapping[str, _SplitWriter], fs: float,
+                  hop: int) -> dict[str, dict[str, Any]]:
+    """Window every pair into its split's writer; returns ``{split: {name: record}}``.
+
+    Raises:
+        FolderError: a split ends up without one full window.
+    """
+    record: dict[str, dict[str, Any]] = {s: {} for s in shards.SPLITS}
+    for pair in pairs:
+        split = "validation" if pair.name in validation else "train"
+        writer = writers[split]
+        record[split][pair.name] = _import_pair(pair, fs, writer.window, hop, writer)
+    for split, w in writers.items():
+        w.flush()
+        if w.index == 0:
+            raise FolderError(f"{src}: no recording of the {split} split "
+                              f"({', '.join(sorted(record[split]))}) holds a full window of "
+                              f"{w.window} samples at {fs:g} Hz")
+    return record
 
 
 def _check_import_args(dest: Path, window: int, hop: int | None, fmt: str, shard_rows: int,
