@@ -1,7 +1,7 @@
 """The HTML report: ``reports/index.html`` with PNG figures under ``reports/figures/``.
 
 Self-contained (inline CSS, local images, no scripts, no external requests: it opens
-offline; tests/test_report.py renders it in headless Chromium). Read from the pipeline's
+offline; tests/unit/report/test_report.py renders it in headless Chromium). Read from the pipeline's
 outputs only: ``metrics/<model>.json``, ``metrics/<model>/{panels.npz,sweep.csv}`` (1-D),
 ``metrics/<model>/robustness.npz`` (images), ``models/<model>/history.csv`` and
 ``models/<model>/metadata.json``.
