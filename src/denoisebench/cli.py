@@ -67,8 +67,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import tfsetup
-    from .evaluation import signals as evaluation
+    from . import evaluation, tfsetup
 
     cfg = _load(args)
     tfsetup.configure(args.threads, cfg["seed"], deterministic=False)
