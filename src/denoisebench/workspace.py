@@ -161,16 +161,27 @@ def on_snakemake_finished(workflow: Any, config: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------- the validate stage
 
 
-def _lock_params(root: Path) -> dict[str, Any] | None:
-    """The params values ``dvc.lock`` recorded for the ``validate`` stage (the last validated
-    params.yaml), or None."""
+def _lock_params(root: Path) -> tuple[dict[str, Any] | None, str]:
+    """The last validated params: the values ``dvc.lock`` recorded for the ``validate`` stage,
+    else params.yaml as git's HEAD has it; ``(None, "")`` when neither exists."""
     try:
         lock = yaml.safe_load((root / LOCK).read_text(encoding="utf-8")) or {}
+        stage = lock.get("stages", {}).get(VALIDATE_STAGE, {})
+        values = stage.get("params", {}).get(str(cfgmod.DEFAULT_PARAMS))
+        if isinstance(values, dict):
+            return values, "dvc.lock recorded"
     except (OSError, yaml.YAMLError):
-        return None
-    stage = lock.get("stages", {}).get(VALIDATE_STAGE, {})
-    values = stage.get("params", {}).get(str(cfgmod.DEFAULT_PARAMS))
-    return values if isinstance(values, dict) else None
+        pass
+    proc = subprocess.run(["git", "show", f"HEAD:{cfgmod.DEFAULT_PARAMS}"], cwd=root,
+                          capture_output=True, text=True)
+    if proc.returncode == 0:
+        try:
+            values = yaml.safe_load(proc.stdout)
+        except yaml.YAMLError:
+            values = None
+        if isinstance(values, dict):
+            return values, "git's HEAD has"
+    return None, ""
 
 
 def _leaves(tree: Any, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
@@ -210,17 +221,18 @@ def validate_stage(params: Path = cfgmod.DEFAULT_PARAMS, root: Path = Path("."))
     """The ``validate`` DVC stage: check ``params`` before any other stage runs.
 
     Valid: write :data:`STAMP` and return 0. Invalid: print the errors, put the changed keys of
-    ``params`` back to the values ``dvc.lock`` recorded (so a refused ``dvc exp run -S`` leaves
-    params.yaml as the user had it) and return 2. Nothing else is touched.
+    ``params`` back to the values ``dvc.lock`` recorded (without a lock: git's HEAD), so a
+    refused ``dvc exp run -S`` leaves params.yaml as the user had it, and return 2. Nothing
+    else is touched.
     """
     try:
         cfgmod.load([params])
     except cfgmod.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        good = _lock_params(root)
+        good, origin = _lock_params(root)
         if good is None:
-            print(f"{params} left as it is: dvc.lock has no validated params to restore "
-                  "(run `snakemake` first)", file=sys.stderr)
+            print(f"{params} left as it is: neither dvc.lock nor git has params to put back",
+                  file=sys.stderr)
             return 2
         try:
             current = cfgmod.read_yaml(params)
@@ -229,7 +241,7 @@ def validate_stage(params: Path = cfgmod.DEFAULT_PARAMS, root: Path = Path("."))
         keys = changed_keys(good, current)
         if keys:
             _restore(params, good, keys)
-            print(f"{params}: put back as dvc.lock recorded it "
+            print(f"{params}: put back as {origin} it "
                   f"({', '.join(cfgmod.key_path(k) for k in keys)}); no other stage ran and "
                   "no output was touched", file=sys.stderr)
         return 2
