@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -46,7 +48,8 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _imports(path: Path, module_level_only: bool = False) -> set[str]:
+@cache
+def _imports(path: Path, module_level_only: bool = False) -> frozenset[str]:
     """Package modules named by ``path``'s import statements (relative ones resolved); with
     ``module_level_only`` those outside functions only."""
     rel = path.relative_to(PACKAGE).with_suffix("")
@@ -72,7 +75,7 @@ def _imports(path: Path, module_level_only: bool = False) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name.partition(".")[2] for a in node.names
                          if a.name.split(".")[0] == NAME and "." in a.name)
-    return {m for m in found if m and _module_file(m) is not None}
+    return frozenset(m for m in found if m and _module_file(m) is not None)
 
 
 def _expand(entry: str) -> list[str]:
@@ -103,7 +106,39 @@ def closure(entries: tuple[str, ...]) -> frozenset[Path]:
     return frozenset(full | init_only)
 
 
+#: closures found for the package files as they are now (name, size, mtime of every module):
+#: the Snakefile's parse reads this instead of parsing ~50 modules (BENCHMARKS.md, O1)
+CACHE = PACKAGE / "__pycache__" / "codedeps.json"
+
+
+def _signature() -> str:
+    digest = hashlib.sha256()
+    for f in sorted(PACKAGE.rglob("*.py")):
+        st = f.stat()
+        digest.update(f"{f.relative_to(PACKAGE)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 @cache
+def _all_step_paths() -> dict[str, tuple[str, ...]]:
+    signature = _signature()
+    try:
+        cached = json.loads(CACHE.read_text(encoding="utf-8"))
+        if cached.get("signature") == signature:
+            return {k: tuple(v) for k, v in cached["steps"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    steps = {step: _step_paths(step) for step in ENTRY}
+    try:  # best effort: a read-only installation just parses again next time
+        CACHE.parent.mkdir(exist_ok=True)
+        tmp = CACHE.with_name(f"{CACHE.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"signature": signature, "steps": steps}), encoding="utf-8")
+        os.replace(tmp, CACHE)
+    except OSError:
+        pass
+    return steps
+
+
 def step_paths(step: str) -> tuple[str, ...]:
     """The package files ``step`` runs, as repository-relative POSIX paths, sorted; a
     concept folder all of whose modules run is named once (``src/denoisebench/models``).
@@ -113,6 +148,10 @@ def step_paths(step: str) -> tuple[str, ...]:
     """
     if step not in ENTRY:
         raise KeyError(f"unknown step {step!r}; expected one of {sorted(ENTRY)}")
+    return _all_step_paths()[step]
+
+
+def _step_paths(step: str) -> tuple[str, ...]:
     files = set(closure(ENTRY[step]))
     files.update(p for m in COMMON if (p := _module_file(m)) is not None)
     root = PACKAGE.parents[1]

@@ -24,6 +24,11 @@ DEFAULT_PARAMS = Path("params.yaml")
 
 
 
+#: libyaml's safe loader where PyYAML has it (5-10x faster: the Snakefile's parse reads the
+#: schema and params.yaml; BENCHMARKS.md, O1), else PyYAML's own
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ConfigError(ValueError):
     """A params file is missing, unreadable or invalid; the message names file and key path."""
 
@@ -37,7 +42,7 @@ def schema_path() -> Path:
 
 def _schema() -> dict[str, Any]:
     with open(schema_path(), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read params file ({exc.strerror})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:

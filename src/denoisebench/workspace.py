@@ -60,7 +60,8 @@ def write_stamp(root: Path = Path(".")) -> Path:
 
 def _dvc_stages(root: Path) -> set[str]:
     try:
-        doc = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}
+        doc = yaml.load((root / "dvc.yaml").read_text(encoding="utf-8"),  # noqa: S506
+                        Loader=cfgmod.SAFE_LOADER) or {}
     except OSError:
         return set()
     return set(doc.get("stages", {}))
@@ -165,7 +166,8 @@ def _lock_params(root: Path) -> tuple[dict[str, Any] | None, str]:
     """The last validated params: the values ``dvc.lock`` recorded for the ``validate`` stage,
     else params.yaml as git's HEAD has it; ``(None, "")`` when neither exists."""
     try:
-        lock = yaml.safe_load((root / LOCK).read_text(encoding="utf-8")) or {}
+        lock = yaml.load((root / LOCK).read_text(encoding="utf-8"),  # noqa: S506
+                         Loader=cfgmod.SAFE_LOADER) or {}
         stage = lock.get("stages", {}).get(VALIDATE_STAGE, {})
         values = stage.get("params", {}).get(str(cfgmod.DEFAULT_PARAMS))
         if isinstance(values, dict):

@@ -59,11 +59,23 @@ def any_of(names: Iterable[str]) -> str:
 
 
 def method_names(cfg: Mapping[str, Any], name: str) -> list[str]:
-    """The methods a 1-D model's evaluation reports, in order (see
-    :func:`.signals.method_names`)."""
-    from .signals import method_names as names
+    """The methods a 1-D model's evaluation reports, in order, without running anything: the
+    model, its dataset's baselines and references, then the limit where the kind has one.
 
-    return names(cfg, name)
+    These are the columns of ``metrics/<model>/sweep.csv`` (besides ``snr_in_db`` and the
+    intervals), fixed by the params so that ``dvc plots`` definitions can name them; a
+    reference that cannot run (no true frequencies) leaves its column empty. Snakemake asks
+    for them while it parses the workflow, so only light modules are imported here.
+    """
+    from . import baselines, bounds
+
+    _, ds = cfgmod.dataset_of(cfg, name)
+    names = [name]
+    names += [b for b in baselines.NAMES if b != "lowpass" or ds.get("lowpass")]
+    names += bounds.reference_names(ds)
+    if bounds.limit_params(ds) is not None:
+        names.append(bounds.LIMIT)
+    return names
 
 
 def sweep_plot(cfg: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]]:

@@ -41,7 +41,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import signal
+
+
+def _signal() -> Any:
+    """``scipy.signal``, imported on first use: Snakemake reads this module's method names
+    while it parses the workflow (BENCHMARKS.md, O1), and scipy.signal takes ~1 s to import."""
+    from scipy import signal
+
+    return signal
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +85,7 @@ class Lowpass:
         Raises:
             ValueError: the signal is too short for ``sosfiltfilt``'s padding.
         """
-        return signal.sosfiltfilt(self.sos, np.asarray(x, dtype=np.float64), axis=-1)
+        return _signal().sosfiltfilt(self.sos, np.asarray(x, dtype=np.float64), axis=-1)
 
 
 def design_lowpass(spec: Mapping[str, Any], fs: float) -> Lowpass:
@@ -97,7 +104,8 @@ def design_lowpass(spec: Mapping[str, Any], fs: float) -> Lowpass:
         if not 0 < wp < ws < nyq:
             raise ValueError(f"lowpass: need 0 < passband_hz ({wp}) < stopband_hz ({ws}) < "
                              f"Nyquist ({nyq} Hz)")
-        order, wn = signal.buttord(wp, ws, float(spec["gpass_db"]), float(spec["gstop_db"]), fs=fs)
+        order, wn = _signal().buttord(wp, ws, float(spec["gpass_db"]), float(spec["gstop_db"]),
+                                      fs=fs)
         order, cutoff = int(order), float(wn)
     elif spec["design"] == "butter":
         order, cutoff = int(spec["order"]), float(spec["cutoff_hz"])
@@ -105,7 +113,7 @@ def design_lowpass(spec: Mapping[str, Any], fs: float) -> Lowpass:
             raise ValueError(f"lowpass: cutoff_hz {cutoff} must lie in (0, Nyquist = {nyq} Hz)")
     else:
         raise ValueError(f"lowpass: unknown design {spec['design']!r}; expected buttord or butter")
-    sos = signal.butter(order, cutoff, btype="lowpass", fs=fs, output="sos")
+    sos = _signal().butter(order, cutoff, btype="lowpass", fs=fs, output="sos")
     info = {"design": spec["design"], "order": order, "cutoff_hz": cutoff}
     return Lowpass(sos, order, cutoff, fs, info)
 
@@ -127,10 +135,10 @@ def butterworth(x: np.ndarray, fs: float, order: float, cutoff_hz: float | None 
     """
     if cutoff_hz is not None or not low_hz:  # a band from 0 Hz is a lowpass
         edge = cutoff_hz if cutoff_hz is not None else high_hz
-        sos = signal.butter(int(order), edge, btype="lowpass", fs=fs, output="sos")
+        sos = _signal().butter(int(order), edge, btype="lowpass", fs=fs, output="sos")
     else:
-        sos = signal.butter(int(order), [low_hz, high_hz], btype="bandpass", fs=fs, output="sos")
-    return signal.sosfiltfilt(sos, np.asarray(x, dtype=np.float64), axis=-1)
+        sos = _signal().butter(int(order), [low_hz, high_hz], btype="bandpass", fs=fs, output="sos")
+    return _signal().sosfiltfilt(sos, np.asarray(x, dtype=np.float64), axis=-1)
 
 
 def savgol(x: np.ndarray, window: float, polyorder: float) -> np.ndarray:
@@ -140,7 +148,7 @@ def savgol(x: np.ndarray, window: float, polyorder: float) -> np.ndarray:
     Raises:
         ValueError: ``polyorder >= window`` or ``window`` longer than the signal.
     """
-    return signal.savgol_filter(np.asarray(x, dtype=np.float64), int(window), int(polyorder),
+    return _signal().savgol_filter(np.asarray(x, dtype=np.float64), int(window), int(polyorder),
                                 axis=-1, mode="interp")
 
 
@@ -152,7 +160,7 @@ def wiener(x: np.ndarray, window: float) -> np.ndarray:
     out = np.empty_like(flat)
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, row in enumerate(flat):
-            out[i] = signal.wiener(row, int(window))
+            out[i] = _signal().wiener(row, int(window))
     return np.nan_to_num(out.reshape(x.shape), nan=0.0)
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 CRITERIA = ("mse", "mae")
 
@@ -76,6 +75,8 @@ def tune_lowpass(
         ValueError: empty grid, a cutoff outside (0, fs / 2), an order too high for the
             signal length, an unknown criterion, or shapes that differ.
     """
+    from scipy import signal  # here, not at import: params checks run at Snakefile parse
+
     clean = np.asarray(clean, np.float64)
     mixed = np.asarray(mixed, np.float64)
     if clean.shape != mixed.shape or clean.ndim != 2:

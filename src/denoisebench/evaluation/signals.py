@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config as cfgmod
+from .. import evaluation
 from ..data.folder import noise_of
 from ..data.generate import resolve_root
 from ..data.shards import DatasetReader
@@ -135,7 +136,8 @@ def sweep_table(cfg: Mapping[str, Any], name: str, methods: Mapping[str, Method]
                 lim: Mapping[str, Any] | None) -> pd.DataFrame:
     """``sweep.csv`` of 1-D model ``name``: every method's SNRi against input SNR
     (:mod:`denoisebench.evaluation.sweep`) on the validation ``(clean, clean_full, noise)``,
-    with the columns :func:`method_names` fixes (the ones dvc.yaml's plot names)."""
+    with the columns :func:`denoisebench.evaluation.method_names` fixes (the ones dvc.yaml's
+    plot names)."""
     ev = cfg["evaluation"]
     clean, clean_full, noise = arrays
     t0 = time.perf_counter()
@@ -145,29 +147,12 @@ def sweep_table(cfg: Mapping[str, Any], name: str, methods: Mapping[str, Method]
     table = sweep.summarize(long, float(ev["confidence"]), int(ev["bootstrap"]),
                             int(cfg["seed"]), lim["snri_db_agg"] if lim else None, bounds.LIMIT)
     columns = ["snr_in_db"]
-    for m in method_names(cfg, name):
+    for m in evaluation.method_names(cfg, name):
         columns += [m] if m == bounds.LIMIT else [m, f"{m}_ci_low", f"{m}_ci_high"]
     table = table.reindex(columns=columns)
     log.info("SNR sweep: %d levels x %d examples x %d methods in %.1f s", len(table),
              int(sw["examples"]), len(methods), time.perf_counter() - t0)
     return table
-
-
-def method_names(cfg: Mapping[str, Any], name: str) -> list[str]:
-    """The methods a 1-D model's evaluation reports, in order, without running anything: the
-    model, its dataset's baselines and references, then the limit where the kind has one.
-
-    These are the columns of ``metrics/<model>/sweep.csv`` (besides ``snr_in_db`` and the
-    intervals), fixed by the params so that ``dvc plots`` definitions can name them; a
-    reference that cannot run (no true frequencies) leaves its column empty.
-    """
-    _, ds = cfgmod.dataset_of(cfg, name)
-    names = [name]
-    names += [b for b in baselines.NAMES if b != "lowpass" or ds.get("lowpass")]
-    names += bounds.reference_names(ds)
-    if bounds.limit_params(ds) is not None:
-        names.append(bounds.LIMIT)
-    return names
 
 
 def train_subset(reader: DatasetReader, count: int) -> tuple[np.ndarray, np.ndarray]:
