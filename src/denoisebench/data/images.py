@@ -499,6 +499,22 @@ def robustness_inputs(clean: np.ndarray, steps: Sequence[int], rng: np.random.Ge
     return {"inputs": blur_and_noise(stack, sigma, r, rng, clip=False), "sigma": sigma, "r": r}
 
 
+def source_path_problem(source: str) -> str | None:
+    """Why a ``source`` that is not a named source cannot be a path source (None if it can):
+    it must be an existing ``.npz`` file or a folder holding both IDX image files (relative
+    paths are relative to the working directory, the project root for pipeline steps). Only
+    the names are checked here, not the contents (params checks read no data)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        missing = [IDX_PREFIX[s] for s in IDX_PREFIX if find_idx(path, s) is None]
+        return (f"is a folder without {' and '.join(f'{m}-idx3-ubyte[.gz]' for m in missing)}"
+                if missing else None)
+    if path.is_file():
+        return None if path.suffix == ".npz" else "is a file but not a .npz"
+    where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+    return f"is neither a known source nor an existing path{where}"
+
+
 def param_errors(path: str, params: Mapping[str, Any]) -> list[str]:
     """Checks of an image dataset's params that JSON Schema cannot express (config.validate):
     ordered ranges, and sizes a named source can supply (60,000 train / 10,000 test images;
@@ -508,6 +524,14 @@ def param_errors(path: str, params: Mapping[str, Any]) -> list[str]:
         if lo in params and hi in params and params[lo] > params[hi]:
             errors.append(f"{path}.{lo}: {params[lo]} must not exceed {path}.{hi} "
                           f"({params[hi]})")
+    source = params.get("source")
+    if isinstance(source, str) and source not in NAMED_SOURCES:
+        problem = source_path_problem(source)
+        if problem:
+            errors.append(f"{path}.source: {source!r} {problem}; expected one of "
+                          f"{sorted(NAMED_SOURCES)} or an existing .npz file (x_train, x_test) "
+                          "or folder of IDX files (train-images-idx3-ubyte[.gz], "
+                          "t10k-images-idx3-ubyte[.gz])")
     cap = source_capacity(params)
     if cap:
         for split, key in (("train", "train_size"), ("validation", "validation_size")):
