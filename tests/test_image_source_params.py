@@ -43,7 +43,7 @@ def test_path_sources_checked_by_name(tmp_path: Path, monkeypatch: pytest.Monkey
     for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
         with gzip.open(tmp_path / "idx" / name, "wb") as fh:
             fh.write(b"\0\0\x08\x03" + np.array([0, 28, 28], ">u4").tobytes())
-    for ok in ("mine.npz", str(tmp_path / "mine.npz"), "idx", "synthetic", "mnist"):
+    for ok in ("mine.npz", str(tmp_path / "mine.npz"), "idx", "mnist"):
         cfgmod.validate(params_with(key, ok))
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "train-images-idx3-ubyte").write_bytes(b"")

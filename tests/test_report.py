@@ -1,11 +1,15 @@
-"""The HTML report: contents from a tiny evaluation, and a headless-Chromium render that fails
-on a broken image, a console error or any non-local request.
+"""The HTML report: contents from a tiny evaluation, and a headless-Chromium render of the
+real tiny pipeline run's report that fails on a broken figure, a console error or any request
+that leaves the report's folder.
 
-The evaluation runs for real (baselines tuned on train, bounds, SNR sweep) on tiny generated
-data, with the model replaced by a stub so that no TensorFlow is needed. The browser is
-Debian's ``chromium`` (``scripts/install-system-deps.sh``), driven over the DevTools protocol
-on a pipe (``--remote-debugging-pipe``: NUL-separated JSON on file descriptors 3 and 4), so no
-extra Python package is needed; the test skips when Chromium is absent.
+The content tests evaluate for real (baselines tuned on train, bounds, SNR sweep) on tiny
+generated data, with the model replaced by a stub so that no TensorFlow is needed. The browser
+test renders ``reports/index.html`` of the session's tiny Snakemake run (``tiny_run`` in
+conftest.py: real trained models, histories and metadata). The browser is Debian's
+``chromium`` (``scripts/install-system-deps.sh``), driven over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``: NUL-separated JSON on file descriptors 3 and 4), so no extra
+Python package is needed. Without a working Chromium the browser tests skip, except under
+``CI=true``, where they fail.
 """
 
 from __future__ import annotations
@@ -35,7 +39,10 @@ from denoisebench.data import generate
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for n in ("chromium", "chromium-browser", "google-chrome")
                  if (p := shutil.which(n))), None)
-LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+LOCAL_SCHEMES = ("data:", "about:", "blob:")  # and file: URLs inside the page's folder
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PNG_1X1 = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
+                           "hgGAWjR9awAAAABJRU5ErkJggg==")
 
 
 # --------------------------------------------------------------------------- a tiny run
@@ -295,59 +302,83 @@ class Browser:
                 pass
 
 
-def problems(seen: dict[str, Any]) -> list[str]:
-    """Everything that makes a rendered page fail: non-local requests, failed loads, console
+def problems(seen: dict[str, Any], folder: Path) -> list[str]:
+    """Everything that makes a rendered page fail: requests that leave ``folder`` (any URL but
+    ``data:``/``about:``/``blob:`` and ``file:`` URLs below ``folder``), failed loads, console
     errors and exceptions, images that did not decode."""
-    out = [f"non-local request: {u}" for u in seen["requests"]
-           if not u.startswith(LOCAL_SCHEMES)]
+    inside = folder.resolve().as_uri().rstrip("/") + "/"
+    out = [f"request leaves {folder.name}/: {u}" for u in seen["requests"]
+           if not (u.startswith(LOCAL_SCHEMES) or u.startswith(inside))]
     out += [f"failed load: {e}" for e in seen["failed"]]
     out += [f"console error: {e}" for e in seen["errors"]]
     out += [f"broken image: {i['src']}" for i in seen["images"] if not i["ok"]]
     return out
 
 
+def no_browser(reason: str) -> None:
+    """Skip, or under CI=true fail: CI must run the browser test."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: CI must run the browser test "
+                    "(scripts/install-system-deps.sh installs chromium)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if CHROMIUM is None:
-        pytest.skip("Chromium not installed (Debian: `apt-get install chromium`, or "
-                    "scripts/install-system-deps.sh as root)")
+        no_browser("Chromium not installed (Debian: `apt-get install chromium`, or "
+                   "scripts/install-system-deps.sh as root)")
     b = Browser(CHROMIUM, tmp_path_factory.mktemp("chromium-profile"))
     try:
         b.send("Browser.getVersion", timeout=60)
     except (TimeoutError, RuntimeError) as exc:
         b.close()
-        pytest.skip(f"Chromium at {CHROMIUM} does not start headless: {exc}")
+        no_browser(f"Chromium at {CHROMIUM} does not start headless: {exc}")
     yield b
     b.close()
 
 
-def test_report_renders_offline_in_chromium(tiny_report: Path, browser: Browser) -> None:
-    seen = browser.page((tiny_report / "reports/index.html").as_uri())
-    assert problems(seen) == []
-    assert len(seen["images"]) >= 5
-    assert any(u.endswith("figures/tiny_sweep.png") for u in seen["requests"])
-    shot = tiny_report / "reports/screenshot.png"
-    shot.write_bytes(seen["screenshot"])
-    (tiny_report / "reports/screenshot-full.png").write_bytes(seen["fullpage"])
+@pytest.mark.slow
+def test_real_report_renders_offline_in_chromium(tiny_run: Path, browser: Browser) -> None:
+    """The report of the tiny Snakemake run: every figure it has is shown and decodes, no
+    console error, no request outside reports/."""
+    reports = tiny_run / "reports"
+    seen = browser.page((reports / "index.html").as_uri())
+    assert problems(seen, reports) == []
+    figures = sorted(p.relative_to(reports).as_posix()
+                     for p in (reports / "figures").glob("*.png"))
+    assert len(figures) >= 5, figures
+    shown = sorted(i["src"] for i in seen["images"])
+    assert sorted(set(shown)) == figures, "figures on disk and <img> in the page differ"
+    for fig in figures:  # each was fetched from the report's own folder
+        assert (reports / fig).as_uri() in seen["requests"], fig
     assert seen["screenshot"][:8] == b"\x89PNG\r\n\x1a\n" and len(seen["screenshot"]) > 20_000
     keep = os.environ.get("DENOISEBENCH_SCREENSHOTS")  # a folder to keep them for a look
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
-        for name in ("screenshot.png", "screenshot-full.png"):
-            shutil.copy(tiny_report / "reports" / name, Path(keep) / name)
+        (Path(keep) / "screenshot.png").write_bytes(seen["screenshot"])
+        (Path(keep) / "screenshot-full.png").write_bytes(seen["fullpage"])
 
 
 def test_browser_check_catches_problems(tmp_path: Path, browser: Browser) -> None:
-    (tmp_path / "broken.html").write_text(
+    page = tmp_path / "reports"
+    page.mkdir()
+    (tmp_path / "outside.png").write_bytes(PNG_1X1)  # loads fine, but outside the folder
+    (page / "broken.html").write_text(
         "<!DOCTYPE html><html><body><img src='figures/missing.png' alt=x></body></html>")
-    (tmp_path / "remote.html").write_text(
+    (page / "remote.html").write_text(
         "<!DOCTYPE html><html><body><img src='http://example.invalid/x.png' alt=x>"
         "</body></html>")
-    (tmp_path / "console.html").write_text(
+    (page / "outside.html").write_text(
+        "<!DOCTYPE html><html><body><img src='../outside.png' alt=x></body></html>")
+    (page / "console.html").write_text(
         "<!DOCTYPE html><html><body><script>console.error('boom')</script></body></html>")
-    broken = problems(browser.page((tmp_path / "broken.html").as_uri()))
+    broken = problems(browser.page((page / "broken.html").as_uri()), page)
     assert any("broken image: figures/missing.png" in p for p in broken), broken
-    remote = problems(browser.page((tmp_path / "remote.html").as_uri()))
-    assert any("non-local request: http://example.invalid/x.png" in p for p in remote), remote
-    console = problems(browser.page((tmp_path / "console.html").as_uri()))
+    remote = problems(browser.page((page / "remote.html").as_uri()), page)
+    assert any("request leaves reports/: http://example.invalid/x.png" in p
+               for p in remote), remote
+    outside = problems(browser.page((page / "outside.html").as_uri()), page)
+    assert outside == [f"request leaves reports/: {(tmp_path / 'outside.png').as_uri()}"], outside
+    console = problems(browser.page((page / "console.html").as_uri()), page)
     assert any("console error: boom" in p for p in console), console
