@@ -29,8 +29,11 @@ Parquet, CSV) must agree in channels, sample rate and length. Both are resampled
 (``scipy.signal.resample_poly``) when their rate differs, every channel is cut into windows of
 ``--window`` samples every ``--hop`` samples (a last partial window is dropped), and whole files
 (not windows) are assigned to the validation split by a seeded draw, so no validation window
-comes from a training recording. Windows whose SNR is undefined (silent clean signal, or noisy
-equal to clean) are dropped on import and refused by ``datasets manifest``.
+comes from a training recording. Windows whose clean signal is silent (a pause) are kept, so
+that a model learns what to do in pauses; their per-example SNRs are undefined, so the SNR means
+of an evaluation skip them and count them (``snr_skipped``), while the aggregate figures include
+them. Windows without noise (noisy equal to clean) are dropped on import and refused by
+``datasets manifest``.
 """
 
 from __future__ import annotations
@@ -272,17 +275,14 @@ def check_shard(path: Path, convert: bool = False) -> np.ndarray:
 
 def check_energies(clean: np.ndarray, mixed: np.ndarray, clean_path: Path,
                    mixed_path: Path) -> None:
-    """Refuse examples whose SNR is undefined: a silent clean row (all zeros) or a mixed row
-    equal to its clean row (no noise). ``clean``, ``mixed``: ``(rows, samples)``.
+    """Refuse examples without noise: a mixed row equal to its clean row (nothing to denoise,
+    and the sweep cannot rescale zero noise). ``clean``, ``mixed``: ``(rows, samples)``. A
+    silent clean row (a pause) is fine: evaluation skips it in the per-example SNR means.
 
     Raises:
         FolderError: naming the file and the first such row.
     """
     c = clean.astype(np.float64)
-    silent = ~np.any(c != 0, axis=1)
-    if silent.any():
-        raise FolderError(f"{clean_path}: row {int(np.argmax(silent))} is all zeros; SNR is "
-                          "undefined for a silent clean example (drop such rows)")
     same = ~np.any(mixed.astype(np.float64) != c, axis=1)
     if same.any():
         raise FolderError(f"{mixed_path}: row {int(np.argmax(same))} equals its clean row (no "
@@ -334,7 +334,7 @@ def write_folder_manifest(
         FolderError: no ``fs`` given or recorded, ``root`` holds a generated dataset, a layout
             problem (:func:`scan_folder`), a bad shard (:func:`check_shard`), clean/mixed/noise
             of one shard disagreeing in rows, examples of different lengths, or an example
-            whose SNR is undefined (:func:`check_energies`).
+            without noise (:func:`check_energies`).
     """
     root = Path(root)
     layout = scan_folder(root)
@@ -609,8 +609,9 @@ def import_recordings(
     Returns:
         The manifest's path. Signals keep their units (WAV integer PCM is scaled to full scale
         1.0 by :mod:`denoisebench.audio_io`); every channel gives its own examples; noise files
-        hold ``noisy - clean``. Windows whose SNR is undefined (clean all zeros, or noisy equal
-        to clean) are dropped and counted in the manifest (``params.recordings``).
+        hold ``noisy - clean``. Windows whose clean signal is silent are kept (counted as
+        ``silent`` per recording in the manifest's ``params.recordings``); windows without
+        noise (noisy equal to clean) are dropped and counted there as ``dropped``.
 
     Raises:
         FolderError: bad arguments, a bad layout or pair (mismatched rates, channels or lengths),
@@ -659,26 +660,27 @@ def import_recordings(
         for pair in pairs:
             split = "validation" if pair.name in validation else "train"
             clean_ch, noisy_ch, rate = _load_pair(pair, fs)
-            count = dropped = 0
+            count = dropped = silent = 0
             for c, m in zip(clean_ch, noisy_ch, strict=True):
                 if rate != fs:
                     up, down = resample_ratio(rate, fs)
                     c = resample_poly(c, up, down, padtype="line").astype(np.float32)
                     m = resample_poly(m, up, down, padtype="line").astype(np.float32)
                 cw, mw = windows(c, window, hop), windows(m, window, hop)
-                keep = np.any(cw != 0, axis=1) & np.any(mw != cw, axis=1)
+                keep = np.any(mw != cw, axis=1)  # noise present; a silent clean window is kept
                 dropped += int(np.count_nonzero(~keep))
+                silent += int(np.count_nonzero(keep & ~np.any(cw != 0, axis=1)))
                 writers[split].add(cw[keep], mw[keep])
                 count += int(np.count_nonzero(keep))
             if dropped:
-                log.warning("%s: %d window(s) dropped: silent clean signal or no noise (SNR "
-                            "undefined)", pair.clean, dropped)
+                log.warning("%s: %d window(s) dropped: noisy equals clean (no noise)",
+                            pair.clean, dropped)
             if count + dropped == 0:
                 log.warning("%s: shorter than one window of %d samples at %g Hz; skipped",
                             pair.clean, window, fs)
             record[split][pair.name] = {"clean": str(pair.clean), "noisy": str(pair.noisy),
                                         "fs": rate, "channels": len(clean_ch), "windows": count,
-                                        "dropped": dropped}
+                                        "silent": silent, "dropped": dropped}
         for split, w in writers.items():
             w.flush()
             if w.index == 0:

@@ -7,7 +7,8 @@ All on the same validation examples of the model's dataset (image datasets are d
   then every baseline (:mod:`denoisebench.baselines`, tuned on the train split) and every
   reference (:mod:`denoisebench.bounds`), all with the same keys (``n``, ``snri_db_agg``,
   ``snri_db_mean``, ``snr_in_db``, ``snr_out_db``, ``mse``, ``mae``, ``si_sdr_db``, each with
-  ``_ci`` ``[low, high]``) plus numeric settings; last, where the dataset kind has one, the
+  ``_ci`` ``[low, high]``, and ``snr_skipped``: examples with a silent clean signal, left out
+  of the per-example SNR means) plus numeric settings; last, where the dataset kind has one, the
   limit ``cramer_rao`` (``snri_db_agg``, ``fitted_params``, ``samples``: a figure, no CI);
 * ``metrics/<model>/examples.parquet``: per example and method (``method``, ``kind``, ``id``,
   every per-example metric and the signal/noise/error energies, so any aggregate can be
@@ -133,6 +134,11 @@ def evaluate(
     result: dict[str, Any] = {
         m: {**summaries[m], **{k: v for k, v in methods[m][2].items() if v is not None}}
         for m in estimates}
+    skipped = summaries[name]["snr_skipped"]
+    if skipped:
+        log.info("%d of %d validation examples have a silent clean signal: the per-example SNR "
+                 "means skip them (snr_skipped), the aggregate SNRi, MSE and MAE include them",
+                 skipped, len(clean))
     lim = bounds.limit(ds, int(np.prod(clean.shape[1:])))
     if lim is not None:
         result[bounds.LIMIT] = lim
@@ -143,8 +149,10 @@ def evaluate(
 
     t0 = time.perf_counter()
     sw = ev["sweep"]
+    # a silent clean signal has no input SNR to sweep: the sweep's subset leaves it out
+    voiced = np.flatnonzero(np.any(clean_full != 0, axis=1))
     long = sweep.run({m: fn for m, (_, fn, _) in methods.items()}, clean, clean_full, noise,
-                     sweep.subset(len(clean), int(sw["examples"])), sweep.levels(sw))
+                     voiced[sweep.subset(len(voiced), int(sw["examples"]))], sweep.levels(sw))
     table = sweep.summarize(long, float(ev["confidence"]), int(ev["bootstrap"]), seed,
                             lim["snri_db_agg"] if lim else None, bounds.LIMIT)
     columns = ["snr_in_db"]
