@@ -344,7 +344,8 @@ def test_real_report_renders_offline_in_chromium(tiny_run: Path, browser: Browse
     console error, no request outside reports/."""
     reports = tiny_run / "reports"
     seen = browser.page((reports / "index.html").as_uri())
-    assert problems(seen, reports) == []
+    bad = problems(seen, reports)
+    assert not bad, "\n".join(bad)
     figures = sorted(p.relative_to(reports).as_posix()
                      for p in (reports / "figures").glob("*.png"))
     assert len(figures) >= 5, figures
