@@ -383,3 +383,15 @@ def test_browser_check_catches_problems(tmp_path: Path, browser: Browser) -> Non
     assert outside == [f"request leaves reports/: {(tmp_path / 'outside.png').as_uri()}"], outside
     console = problems(browser.page((page / "console.html").as_uri()), page)
     assert any("console error: boom" in p for p in console), console
+
+
+def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true and no chromium"):
+        no_browser("no chromium")
+    monkeypatch.setattr(module, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        no_browser("no chromium")
