@@ -7,7 +7,7 @@
 # 1, naming each package, when one cannot be installed. Not root or no apt-get: a warning
 # (exit 0) on a developer machine, where the image datasets then need `source:` pointing at a
 # local copy and the browser test skips; an error (exit 1) under CI=true, where every test must
-# run (tests/test_system_deps.py).
+# run (tests/unit/test_system_deps.py).
 set -uo pipefail
 PKGS=${DENOISEBENCH_SYSTEM_PKGS:-"dataset-fashion-mnist chromium"}
 say() { echo "install-system-deps: $*"; }

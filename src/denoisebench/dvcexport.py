@@ -77,7 +77,16 @@ def stage_name(job: Any) -> str:
 
 def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> str:
     """The text of ``dvc.yaml`` for the workflow in ``workdir`` (default params)."""
-    stages: dict[str, Any] = {}
+    from .workspace import STAMP, VALIDATE_STAGE
+
+    top_keys = list(yaml.safe_load((workdir / "params.yaml").read_text(encoding="utf-8")))
+    # First stage: refuse bad params before any other stage removes its outputs (every stage
+    # depends on its constant stamp; `persist` keeps the stamp while the check runs).
+    stages: dict[str, Any] = {VALIDATE_STAGE: {
+        "cmd": "denoisebench validate --stage",
+        "params": top_keys,
+        "outs": [{STAMP.as_posix(): {"cache": False, "persist": True}}],
+    }}
     plots: list[Any] = []
     for job in _jobs(snakefile, workdir):
         if job.rule.name == "all":
@@ -97,8 +106,7 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
             else:
                 outs.append(path)
         stage: dict[str, Any] = {"cmd": job.shellcmd.strip()}
-        if job.input:
-            stage["deps"] = sorted({str(f) for f in job.input})
+        stage["deps"] = sorted({str(f) for f in job.input} | {STAMP.as_posix()})
         keys = list(job.params.get("param_keys", []))
         if keys:
             stage["params"] = keys
@@ -133,7 +141,8 @@ def sync_snakemake(workdir: Path = Path("."), dry_run: bool = False) -> int:
         print("error: the workspace differs from dvc.lock; run `dvc checkout` (or `dvc repro`) "
               f"first. Changed stages: {', '.join(sorted(changed))}", file=sys.stderr)
         return 1
-    cmd = ["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", "all"]
+    # --no-hooks: the Snakefile's onsuccess handler would record dvc.lock, which is already right
+    cmd = ["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", "--no-hooks", "all"]
     if dry_run:
         print(" ".join(cmd))
         return 0

@@ -4,6 +4,7 @@ import re
 from snakemake.utils import validate
 
 from denoisebench import config as dbconfig
+from denoisebench import workspace as dbworkspace
 from denoisebench.data import generate as dbgen
 
 
