@@ -10,18 +10,18 @@ name                kind             what it knows
 ``oracle_wiener``   oracle           the clean spectrum |Y_k|^2 and the noise energy of each
                                      example: gain |Y_k|^2 / (|Y_k|^2 + P_k) per DCT
                                      coefficient (every 1-D kind; multisine 11.9 dB; the DFT
-                                     variant reproduces REFERENCE's 11.4 dB)
+                                     variant reproduces docs/judging.md's 11.4 dB)
 ``oracle_ls``       oracle           multisine: the true frequencies; linear least squares of
-                                     a cos + b sin per tone (2 n_sines parameters; REFERENCE:
+                                     a cos + b sin per tone (2 n_sines parameters; docs/judging.md:
                                      16.3 dB = 10 log10(N / 6))
 ``nls``             parametric       multisine: nothing but the model "sum of n_sines
                                      sinusoids"; blind nonlinear least squares on 3 n_sines
-                                     parameters (REFERENCE: 14.2 dB), see
+                                     parameters (docs/judging.md: 14.2 dB), see
                                      :func:`nls_sinusoids`
 ``ls_sine``         parametric       sine: the period; a sin + b cos at that period (2
-                                     parameters; REFERENCE: MAE 0.023)
+                                     parameters; docs/judging.md: MAE 0.023)
 ``ls_quadratic``    parametric       quadratic: the model "polynomial of degree 2" (3
-                                     parameters; REFERENCE: 17.0 dB)
+                                     parameters; docs/judging.md: 17.0 dB)
 ==================  ===============  =========================================================
 
 The *limit* of a kind (:func:`limit`) is the Cramér–Rao figure for an unbiased estimator of

@@ -28,7 +28,7 @@ def agg_snri(clean: np.ndarray, mixed: np.ndarray, est: np.ndarray,
 
 
 def boot_ci(clean: np.ndarray, mixed: np.ndarray, est: np.ndarray) -> tuple[float, float]:
-    """95 % bootstrap interval of the aggregate SNRi, widened by 0.1 dB (REFERENCE's own
+    """95 % bootstrap interval of the aggregate SNRi, widened by 0.1 dB (docs/judging.md's own
     interval on >= 2,000 examples)."""
     noise = np.sum((mixed - clean) ** 2, axis=1)
     err = np.sum((est - clean) ** 2, axis=1)
@@ -59,7 +59,7 @@ def test_oracle_ls_with_true_frequencies(multisine) -> None:
     clean, mixed, freqs = multisine
     est = bounds.oracle_sinusoids(mixed, freqs, 256.0)
     lo, hi = boot_ci(clean, mixed, est)
-    assert lo <= 16.3 <= hi  # REFERENCE: 16.3 dB = 10 log10(256 / 6)
+    assert lo <= 16.3 <= hi  # docs/judging.md: 16.3 dB = 10 log10(256 / 6)
     # noiseless: the true frequencies reproduce the clean signal
     # (to float32 precision: the generator computes the sine in float32)
     np.testing.assert_allclose(bounds.oracle_sinusoids(clean, freqs, 256.0), clean, atol=1e-4)
@@ -68,7 +68,7 @@ def test_oracle_ls_with_true_frequencies(multisine) -> None:
 def test_oracle_wiener(multisine) -> None:
     clean, mixed, _ = multisine
     lo, hi = boot_ci(clean, mixed, bounds.oracle_wiener(clean, mixed, "dft"))
-    assert lo <= 11.4 <= hi  # REFERENCE: "oracle DFT Wiener" 11.4 dB
+    assert lo <= 11.4 <= hi  # docs/judging.md: "oracle DFT Wiener" 11.4 dB
     # the DCT variant (the pipeline's) avoids the wrap-around jump: a little better here ...
     assert agg_snri(clean, mixed, bounds.oracle_wiener(clean, mixed)) > hi - 0.1
     # ... and far better on a smooth, non-periodic signal
@@ -86,7 +86,7 @@ def test_blind_nls_fit(multisine) -> None:
     est, found = bounds.nls_sinusoids(mixed[rows], 3, 256.0)
     assert est.shape == (120, 256) and found.shape == (120, 3)
     snri = agg_snri(clean[rows], mixed[rows], est)
-    # REFERENCE: 14.2 dB; never above the oracle's 16.3 (that would be a bug)
+    # docs/judging.md: 14.2 dB; never above the oracle's 16.3 (that would be a bug)
     assert 13.0 < snri < 15.5
     # most examples: every frequency found within 0.5 Hz
     close = np.abs(np.sort(found, 1) - np.sort(freqs[rows], 1)).max(axis=1) < 0.5
@@ -103,14 +103,14 @@ def test_ls_quadratic_fit() -> None:
     clean, noise = signals.quadratic(QUADRATIC, 400, np.random.default_rng(3))
     clean, mixed = clean.astype(np.float64), (clean + noise).astype(np.float64)
     lo, hi = boot_ci(clean, mixed, bounds.ls_polynomial(mixed, 2))
-    assert lo <= 17.0 <= hi  # REFERENCE: 17.0 dB (3 parameters, N = 150)
+    assert lo <= 17.0 <= hi  # docs/judging.md: 17.0 dB (3 parameters, N = 150)
     np.testing.assert_allclose(bounds.ls_polynomial(clean, 2), clean, atol=1e-5)
 
 
 def test_ls_sine_known_period() -> None:
     clean, noise = signals.sine(SINE, 1000, np.random.default_rng(5))
     mae = np.abs(bounds.ls_sine_known_period(clean + noise, 60) - clean).mean()
-    assert mae == pytest.approx(0.023, abs=0.002)  # REFERENCE: 0.023 (identity 0.175)
+    assert mae == pytest.approx(0.023, abs=0.002)  # docs/judging.md: 0.023 (identity 0.175)
 
 
 def test_references_by_kind(multisine) -> None:
