@@ -32,9 +32,19 @@ SMALL_MULTISINE: dict[str, Any] = {
 }
 
 
-def copy_repo(dest: Path) -> Path:
-    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` and make it a
-    git repository with one commit (DVC and dvclive need one)."""
+#: a committer for the scratch git repositories of the tests
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``git ARGS`` in ``cwd`` as the test committer (not checked; output captured)."""
+    return subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=False,
+                          capture_output=True, text=True)
+
+
+def copy_files(dest: Path) -> Path:
+    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` (no git)."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
                            check=True, capture_output=True).stdout.decode().split("\0")
     for rel in filter(None, files):
@@ -42,8 +52,14 @@ def copy_repo(dest: Path) -> Path:
         if src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    return dest
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` and make it a
+    git repository with one commit (DVC and dvclive need one)."""
+    copy_files(dest)
+    env = {**os.environ, **GIT_ENV}
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=dest, check=True, env=env)
     return dest
@@ -69,8 +85,7 @@ def tiny_params(dest: Path) -> None:
     merged = deep_merge(read_yaml(dest / "params.yaml"), read_yaml(dest / "configs/tiny.yaml"))
     (dest / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
     subprocess.run(["git", "commit", "-qam", "tiny params"], cwd=dest, check=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+                   env={**os.environ, **GIT_ENV})
 
 
 def run(cmd: list[str], cwd: Path, timeout: int = 2400) -> subprocess.CompletedProcess:
@@ -158,3 +173,14 @@ def keras_module() -> Any:
     import keras  # (this conftest quietens TensorFlow's start-up)
 
     return keras
+
+
+#: an image source that is neither a named source nor a path (a typo of fashion_mnist)
+SOURCE_TYPO = "fashion-mnsit"
+
+
+def assert_names_key_value_and_expected(msg: str, key: str, value: str) -> None:
+    """``msg`` refuses ``key: value`` and names the image sources it expects."""
+    assert f"{key}: {value!r}" in msg, msg
+    for expected in ("'fashion_mnist'", "'mnist'", "'synthetic'", ".npz", "IDX"):
+        assert expected in msg, (expected, msg)

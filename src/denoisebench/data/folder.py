@@ -177,7 +177,7 @@ def write_folder_manifest(
         FolderError: no ``fs`` given or recorded, ``root`` holds a generated dataset, a layout
             problem (:func:`scan_folder`), a bad shard (:func:`check_shard`), clean/mixed/noise
             of one shard disagreeing in rows, examples of different lengths, or an example
-            whose SNR is undefined (:func:`check_energies`).
+            without noise (:func:`check_energies`).
     """
     root = Path(root)
     layout = scan_folder(root)

@@ -150,17 +150,14 @@ def _check_parquet(path: Path, convert: bool) -> None:
 
 def check_energies(clean: np.ndarray, mixed: np.ndarray, clean_path: Path,
                    mixed_path: Path) -> None:
-    """Refuse examples whose SNR is undefined: a silent clean row (all zeros) or a mixed row
-    equal to its clean row (no noise). ``clean``, ``mixed``: ``(rows, samples)``.
+    """Refuse examples without noise: a mixed row equal to its clean row (nothing to denoise,
+    and the sweep cannot rescale zero noise). ``clean``, ``mixed``: ``(rows, samples)``. A
+    silent clean row (a pause) is fine: evaluation skips it in the per-example SNR means.
 
     Raises:
         FolderError: naming the file and the first such row.
     """
     c = clean.astype(np.float64)
-    silent = ~np.any(c != 0, axis=1)
-    if silent.any():
-        raise FolderError(f"{clean_path}: row {int(np.argmax(silent))} is all zeros; SNR is "
-                          "undefined for a silent clean example (drop such rows)")
     same = ~np.any(mixed.astype(np.float64) != c, axis=1)
     if same.any():
         raise FolderError(f"{mixed_path}: row {int(np.argmax(same))} equals its clean row (no "

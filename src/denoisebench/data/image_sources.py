@@ -254,3 +254,19 @@ def source_rows(images: np.ndarray, index: np.ndarray, source: str, split: str) 
                                f"images; the dataset needs {int(index.max()) + 1} (lower "
                                "train_size/validation_size, or copies)")
     return images[index]
+
+
+def source_path_problem(source: str) -> str | None:
+    """Why a ``source`` that is not a named source cannot be a path source (None if it can):
+    it must be an existing ``.npz`` file or a folder holding both IDX image files (relative
+    paths are relative to the working directory, the project root for pipeline steps). Only
+    the names are checked here, not the contents (params checks read no data)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        missing = [IDX_PREFIX[s] for s in IDX_PREFIX if find_idx(path, s) is None]
+        return (f"is a folder without {' and '.join(f'{m}-idx3-ubyte[.gz]' for m in missing)}"
+                if missing else None)
+    if path.is_file():
+        return None if path.suffix == ".npz" else "is a file but not a .npz"
+    where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+    return f"is neither a known source nor an existing path{where}"

@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from .image_sources import NAMED_SOURCES, SOURCE_SPLIT, load_images, source_rows
+from .image_sources import (
+    NAMED_SOURCES,
+    SOURCE_SPLIT,
+    load_images,
+    source_path_problem,
+    source_rows,
+)
 
 # --------------------------------------------------------------------------- generators
 
@@ -278,6 +284,14 @@ def param_errors(path: str, params: Mapping[str, Any]) -> list[str]:
         if lo in params and hi in params and params[lo] > params[hi]:
             errors.append(f"{path}.{lo}: {params[lo]} must not exceed {path}.{hi} "
                           f"({params[hi]})")
+    source = params.get("source")
+    if isinstance(source, str) and source not in NAMED_SOURCES:
+        problem = source_path_problem(source)
+        if problem:
+            errors.append(f"{path}.source: {source!r} {problem}; expected one of "
+                          f"{sorted(NAMED_SOURCES)} or an existing .npz file (x_train, x_test) "
+                          "or folder of IDX files (train-images-idx3-ubyte[.gz], "
+                          "t10k-images-idx3-ubyte[.gz])")
     cap = source_capacity(params)
     if cap:
         for split, key in (("train", "train_size"), ("validation", "validation_size")):

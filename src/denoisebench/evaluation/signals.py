@@ -8,7 +8,8 @@ atomically (:func:`denoisebench.evaluation.common.write_outputs`):
   then every baseline (:mod:`denoisebench.evaluation.baselines`, tuned on the train split) and
   every reference (:mod:`denoisebench.evaluation.bounds`), all with the same keys (``n``,
   ``snri_db_agg``, ``snri_db_mean``, ``snr_in_db``, ``snr_out_db``, ``mse``, ``mae``,
-  ``si_sdr_db``, each with ``_ci`` ``[low, high]``) plus numeric settings; last, where the
+  ``si_sdr_db``, each with ``_ci`` ``[low, high]``, and ``snr_skipped``: examples with a silent
+  clean signal, left out of the per-example SNR means) plus numeric settings; last, where the
   dataset kind has one, the limit ``cramer_rao`` (``snri_db_agg``, ``fitted_params``,
   ``samples``: a figure, no CI);
 * ``metrics/<model>/examples.parquet``: per example and method (``method``, ``kind``, ``id``,
@@ -103,6 +104,11 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
     summaries, frame = judge(clean, mixed, estimates, ids, float(ev["confidence"]),
                              int(ev["bootstrap"]), int(cfg["seed"]), kinds)
     result = common.with_settings(summaries, {m: methods[m][2] for m in estimates})
+    skipped = summaries[name]["snr_skipped"]
+    if skipped:
+        log.info("%d of %d validation examples have a silent clean signal: the per-example SNR "
+                 "means skip them (snr_skipped), the aggregate SNRi, MSE and MAE include them",
+                 skipped, len(clean))
     lim = bounds.limit(ds, int(np.prod(clean.shape[1:])))
     if lim is not None:
         result[bounds.LIMIT] = lim
@@ -143,7 +149,7 @@ def sweep_table(cfg: Mapping[str, Any], name: str, methods: Mapping[str, Method]
     t0 = time.perf_counter()
     sw = ev["sweep"]
     long = sweep.run({m: fn for m, (_, fn, _) in methods.items()}, clean, clean_full, noise,
-                     sweep.subset(len(clean), int(sw["examples"])), sweep.levels(sw))
+                     sweep.voiced_subset(clean_full, int(sw["examples"])), sweep.levels(sw))
     table = sweep.summarize(long, float(ev["confidence"]), int(ev["bootstrap"]),
                             int(cfg["seed"]), lim["snri_db_agg"] if lim else None, bounds.LIMIT)
     columns = ["snr_in_db"]

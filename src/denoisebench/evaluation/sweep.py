@@ -47,6 +47,13 @@ def subset(n: int, count: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, num=max(1, min(count, n))).round().astype(int))
 
 
+def voiced_subset(clean_full: np.ndarray, count: int) -> np.ndarray:
+    """:func:`subset` of the examples of ``clean_full`` (``(batch, time)``) whose clean signal
+    is not silent: a silent one has no input SNR to sweep, so the sweep leaves it out."""
+    voiced = np.flatnonzero(np.any(np.asarray(clean_full) != 0, axis=1))
+    return voiced[subset(len(voiced), count)]
+
+
 def remix(clean_full: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """``clean_full + noise`` rescaled per example to input SNR ``snr_db`` (float64).
 

@@ -103,7 +103,7 @@ def render(
                 for d, body in zip(by_dataset, sections, strict=True)]
     nav = "Datasets: " + " ".join(f"<a href='#ds-{html.escape(d)}'>{html.escape(d)}</a>"
                                   for d in by_dataset)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -105,6 +105,14 @@ def settings_text(method: str, row: Mapping[str, Any],
     return ", ".join(parts) or "–"
 
 
+def snr_skipped(df: pd.DataFrame) -> int:
+    """Validation examples the per-example SNR means skipped (silent clean signal; the same for
+    every method of a dataset); 0 for metrics written before the count existed."""
+    if "snr_skipped" not in df:
+        return 0
+    return int(df["snr_skipped"].fillna(0).max())
+
+
 def summary_rows(results: Mapping[str, Mapping[str, Any]], models: Sequence[str]) -> pd.DataFrame:
     """One row per method of a dataset: each model's own object, then the baselines and
     references of the first model's metrics (the same for every model: deterministic)."""
@@ -284,9 +292,12 @@ def section(
     lim_row = results[models[0]].get(bounds.LIMIT)
     best, sentence = verdict(df, limit)
     n = int(df["n"].iloc[0])
+    skipped = snr_skipped(df)
+    silent = (f", {skipped} with a silent clean signal: the per-example SNR and SI-SDR means "
+              f"skip them, the aggregate SNRi, MSE and MAE include them" if skipped else "")
     anchor = f"ds-{ds_name}"
     head = (f"<h3><a href='#{anchor}'>{html.escape(ds_name)}</a> <span class=note>"
-            f"({html.escape(describe(ds))}; {n} validation examples)</span></h3>"
+            f"({html.escape(describe(ds))}; {n} validation examples{silent})</span></h3>"
             f"<p class=verdict>{sentence}</p>"
             + first_table(df, limit, metadata, best, lim_row,
                           "cycles/sample" if float(ds.get("fs") or 1.0) == 1.0 else "Hz"))
@@ -295,6 +306,10 @@ def section(
              f"<p class=note>{html.escape(describe(ds))}. Baselines were tuned by grid search "
              "on training examples only (criterion: total squared error, i.e. the best "
              "aggregate SNRi); oracles use information no denoiser has.</p>",
+             *([f"<p class=note>Of the {n} validation examples {skipped} have a silent clean "
+                "signal (no SNR): the per-example SNR and SI-SDR means skip them "
+                "(<code>snr_skipped</code>), the aggregate SNRi, MSE and MAE include them.</p>"]
+               if skipped else []),
              detail_table(df)]
     order = [*models, *(m for m in results[models[0]] if m not in models)]
     colors = figures.color_map(order, {m: method_kind(m, models) for m in order})

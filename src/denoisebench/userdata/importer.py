@@ -9,8 +9,11 @@ Parquet, CSV) must agree in channels, sample rate and length. Both are resampled
 (``scipy.signal.resample_poly``) when their rate differs, every channel is cut into windows of
 ``--window`` samples every ``--hop`` samples (a last partial window is dropped), and whole files
 (not windows) are assigned to the validation split by a seeded draw, so no validation window
-comes from a training recording. Windows whose SNR is undefined (silent clean signal, or noisy
-equal to clean) are dropped on import and refused by ``datasets manifest``.
+comes from a training recording. Windows whose clean signal is silent (a pause) are kept, so
+that a model learns what to do in pauses; their per-example SNRs are undefined, so the SNR means
+of an evaluation skip them and count them (``snr_skipped``), while the aggregate figures include
+them. Windows without noise (noisy equal to clean) are dropped on import and refused by
+``datasets manifest``.
 """
 
 from __future__ import annotations
@@ -221,8 +224,8 @@ def import_recordings(
     Returns:
         The manifest's path. Signals keep their units (WAV integer PCM is scaled to full scale
         1.0 by :mod:`denoisebench.userdata.files`); every channel gives its own examples; noise
-        files hold ``noisy - clean``. Windows whose SNR is undefined (clean all zeros, or noisy
-        equal to clean) are dropped and counted in the manifest (``params.recordings``).
+        files hold ``noisy - clean``. Silent clean windows are kept, windows without noise
+        dropped, both counted per recording in ``params.recordings`` (``silent``, ``dropped``).
 
     Raises:
         FolderError: bad arguments, a bad layout or pair (mismatched rates, channels or lengths),
@@ -321,29 +324,32 @@ def _common_rate(src: Path, pairs: Sequence[Pair]) -> float:
 def _import_pair(pair: Pair, fs: float, window: int, hop: int,
                  writer: _SplitWriter) -> dict[str, Any]:
     """Resample one recording pair to ``fs``, cut every channel into windows, hand the ones
-    with a defined SNR to ``writer``; returns the pair's record for the manifest."""
+    with noise (silent clean windows included) to ``writer``; returns the pair's record for
+    the manifest."""
     from scipy.signal import resample_poly
 
     clean_ch, noisy_ch, rate = _load_pair(pair, fs)
-    count = dropped = 0
+    count = dropped = silent = 0
     for c, m in zip(clean_ch, noisy_ch, strict=True):
         if rate != fs:
             up, down = resample_ratio(rate, fs)
             c = resample_poly(c, up, down, padtype="line").astype(np.float32)
             m = resample_poly(m, up, down, padtype="line").astype(np.float32)
         cw, mw = windows(c, window, hop), windows(m, window, hop)
-        keep = np.any(cw != 0, axis=1) & np.any(mw != cw, axis=1)
+        keep = np.any(mw != cw, axis=1)  # noise present; a silent clean window is kept
         dropped += int(np.count_nonzero(~keep))
+        silent += int(np.count_nonzero(keep & ~np.any(cw != 0, axis=1)))
         writer.add(cw[keep], mw[keep])
         count += int(np.count_nonzero(keep))
     if dropped:
-        log.warning("%s: %d window(s) dropped: silent clean signal or no noise (SNR "
-                    "undefined)", pair.clean, dropped)
+        log.warning("%s: %d window(s) dropped: noisy equals clean (no noise)", pair.clean,
+                    dropped)
     if count + dropped == 0:
         log.warning("%s: shorter than one window of %d samples at %g Hz; skipped",
                     pair.clean, window, fs)
     return {"clean": str(pair.clean), "noisy": str(pair.noisy), "fs": rate,
-            "channels": len(clean_ch), "windows": count, "dropped": dropped}
+            "channels": len(clean_ch), "windows": count, "silent": silent,
+            "dropped": dropped}
 
 
 

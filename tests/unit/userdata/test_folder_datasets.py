@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -137,19 +138,17 @@ def test_nan_is_refused(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[
                   "sample 3")
 
 
-@pytest.mark.parametrize("case", ["silent", "no_noise"])
-def test_undefined_snr_rows_are_refused(tmp_path: Path, case: str,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_noise_free_rows_are_refused_silent_rows_kept(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     data = make_folder(tmp_path, noise=False)
     clean, mixed = data["train/clean/0"].copy(), data["train/mixed/0"].copy()
-    if case == "silent":
-        clean[4] = 0.0
-        shards.write_shard(tmp_path / "train/clean/a-0.parquet", np.arange(20), clean)
-        _expect_error(capsys, tmp_path, "train/clean/a-0.parquet: row 4 is all zeros")
-    else:
-        mixed[6] = clean[6]
-        shards.write_shard(tmp_path / "train/mixed/a-0.parquet", np.arange(20), mixed)
-        _expect_error(capsys, tmp_path, "train/mixed/a-0.parquet: row 6 equals its clean row")
+    clean[4] = 0.0  # a pause: kept (evaluation skips it in the per-example SNR means)
+    shards.write_shard(tmp_path / "train/clean/a-0.parquet", np.arange(20), clean)
+    assert cli("datasets", "manifest", tmp_path, "--fs", "256") == 0
+    (tmp_path / "manifest.json").unlink()
+    mixed[6] = clean[6]  # no noise: refused
+    shards.write_shard(tmp_path / "train/mixed/a-0.parquet", np.arange(20), mixed)
+    _expect_error(capsys, tmp_path, "train/mixed/a-0.parquet: row 6 equals its clean row")
 
 
 def test_generated_manifest_is_not_rewritten(tmp_path: Path,
@@ -281,7 +280,7 @@ def test_import_overlapping_windows_and_common_rate(tmp_path: Path) -> None:
     assert reader.rows("train") == reader.rows("validation") == 4  # (100 - 40) / 20 + 1
 
 
-def test_import_drops_windows_without_defined_snr(tmp_path: Path) -> None:
+def test_import_drops_noise_free_windows(tmp_path: Path) -> None:
     src = tmp_path / "rec"
     sig = write_recordings(src, {"a": (1.0, 256, 1), "b": (1.0, 256, 1)})
     clean, noisy = sig["a"]
@@ -292,7 +291,7 @@ def test_import_drops_windows_without_defined_snr(tmp_path: Path) -> None:
     path = importer.import_recordings(src, tmp_path / "ds", 64, validation_fraction=0.5)
     rec = json.loads(path.read_text())["params"]["recordings"]
     a = rec["train"].get("a") or rec["validation"]["a"]
-    assert a["windows"] == 2 and a["dropped"] == 2
+    assert a["windows"] == 2 and a["dropped"] == 2 and a["silent"] == 0
 
 
 @pytest.mark.parametrize(("change", "words"), [
@@ -397,6 +396,13 @@ def test_folder_dataset_through_the_graph(tmp_path: Path) -> None:
     tiny_params(repo)
     src = tmp_path / "recordings"
     write_recordings(src, {f"take{i}": (20.0, 256, 1) for i in range(6)})
+    for i in range(6):  # a pause of 2 s (windows 5 and 6) in every take; the noise goes on
+        clean, fs = sf.read(src / f"clean/take{i}.wav", dtype="float32")
+        noisy, _ = sf.read(src / f"noisy/take{i}.wav", dtype="float32")
+        noisy[5 * 256:7 * 256] -= clean[5 * 256:7 * 256]
+        clean[5 * 256:7 * 256] = 0.0
+        sf.write(src / f"clean/take{i}.wav", clean, fs, subtype="FLOAT")
+        sf.write(src / f"noisy/take{i}.wav", noisy, fs, subtype="FLOAT")
     run(["denoisebench", "datasets", "import", str(src), "-o", "recordings/mine", "--window",
          "256", "--validation-fraction", "0.34"], repo)
     manifest = (repo / "recordings/mine/manifest.json").read_bytes()
@@ -424,6 +430,15 @@ def test_folder_dataset_through_the_graph(tmp_path: Path) -> None:
     metrics = json.loads((repo / "metrics/mine_l1.json").read_text())
     assert list(metrics)[0] == "mine_l1" and "lowpass" in metrics  # model first, baselines
     assert metrics["mine_l1"]["n"] == 2 * 20  # 2 of 6 recordings, 20 windows each
+    # the pauses are kept: the SNR means skip them (2 recordings x 2 windows), every method
+    for method, m in metrics.items():
+        if "snri_db_agg_ci" in m:
+            assert m["snr_skipped"] == 4 and np.isfinite(m["snri_db_mean"]), method
+    ex = pd.read_parquet(repo / "metrics/mine_l1/examples.parquet")
+    mine = ex[ex["method"] == "mine_l1"]
+    assert len(mine) == 40 and mine["snri_db"].isna().sum() == 4 and mine["mse"].notna().all()
+    assert np.isclose(10 * np.log10(mine["noise_energy"].sum() / mine["error_energy"].sum()),
+                      metrics["mine_l1"]["snri_db_agg"])  # the aggregate includes them
     meta = json.loads((repo / "models/mine_l1/metadata.json").read_text())
     assert meta["dataset"] == "mine" and meta["fs"] == 256 and meta["window"] == 256
 
@@ -434,6 +449,7 @@ def test_folder_dataset_through_the_graph(tmp_path: Path) -> None:
     run(["snakemake", "--cores", "2"], repo)
     html = (repo / "reports/index.html").read_text()
     assert "mine" in html and "mine_l1" in html and "folder" in html
+    assert "40 validation examples, 4 with a silent clean signal" in html
     assert "Nothing to be done" in run(["snakemake", "-n", "--cores", "1"], repo).stdout
     # the user's files are untouched
     assert (repo / "recordings/mine/manifest.json").read_bytes() == manifest
