@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 HEADER = ("# Generated from the Snakemake graph by `denoisebench export-dvc`: do not edit.\n"
-          "# tests/test_dvc.py fails when this file is stale.\n")
+          "# tests/e2e/test_dvc.py fails when this file is stale.\n")
 
 
 def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
