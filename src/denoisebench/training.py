@@ -4,20 +4,10 @@ Keras callbacks do the bookkeeping: ``BackupAndRestore`` (an interrupted run res
 last finished epoch), ``EarlyStopping`` on validation L1 with the best weights restored,
 ``CSVLogger`` (``history.csv``; the training curves, also written in dvclive's layout).
 
-A resumed run ends with the weights of an uninterrupted one, bit for bit (with
-``training.deterministic``), wherever the kill fell (tests/test_resume.py): the backup holds
-the model's and every optimiser's variables (Adam's moments and step count, hence the learning
-rate schedule); early stopping's state (best value, epoch, patience count, best weights) is
-saved beside it for the same epoch (:class:`ResumableEarlyStopping`); the backup is written so
-that a kill at any instant leaves one consistent epoch (:class:`ConsistentBackup`); and epoch
-``e`` streams its examples in an order drawn from ``(seed, e)`` alone
-(:func:`denoisebench.data.pipeline.stream`'s ``epochs``). A kill mid-epoch redoes that epoch
-from its start.
-
-Test hook (fault injection, no effect unless set): ``DENOISEBENCH_TEST_KILL_AT=E:B`` makes the
-training process SIGKILL itself after batch ``B`` of epoch ``E`` (both 0-based), ``E:end`` right
-after epoch ``E``'s backup; a third field ``:group`` kills its whole process group (under
-Snakemake: Snakemake and the job die together).
+A resumed run ends with the weights of an uninterrupted one, bit for bit: early stopping and
+the backup are the resumable ones of :mod:`denoisebench.callbacks` (which also holds the
+``DENOISEBENCH_TEST_KILL_AT`` fault-injection hook), and epoch ``e`` streams its examples in the
+order of ``(seed, e)``.
 
 The model, its loss and optimiser come from the model kind's recipe in
 :mod:`denoisebench.models` (one module per family).
@@ -29,9 +19,7 @@ import csv
 import io
 import json
 import logging
-import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,9 +29,11 @@ import numpy as np
 
 from . import config as cfgmod
 from . import inference, models, tfsetup
+from .atomic import atomic_write_text
+from .callbacks import consistent_backup, kill_hook, resumable_early_stopping
 from .data import pipeline
 from .data.generate import resolve_root
-from .data.shards import DatasetReader, atomic_write_text, sha256_file
+from .data.shards import DatasetReader, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -67,117 +57,6 @@ def _epoch_logger(name: str, epochs: int) -> Any:
 
 FINGERPRINT = "fingerprint.json"
 BACKUP_FILES = ("latest.weights.h5", "training_metadata.json")
-EARLY_STOPPING = "early_stopping-{epochs}.npz"  # in the backup folder, per finished epochs
-KILL_ENV = "DENOISEBENCH_TEST_KILL_AT"
-
-
-def _resumable_callbacks() -> tuple[type, type]:
-    """The two Keras callback classes that make resuming exact (defined once Keras is loaded)."""
-    import keras
-
-    from .data.shards import atomic_write_npz
-
-    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-        """``EarlyStopping`` whose state survives a kill: after each epoch it saves ``best``,
-        ``best_epoch``, ``wait`` and the best weights to ``backup/early_stopping-<n>.npz``
-        (``n`` finished epochs, as the backup's metadata counts them; this epoch's and the
-        previous one kept, since the backup can fall back one epoch), and a run resuming after
-        ``n`` epochs loads them. Without it a resumed run would forget the best epoch before
-        the kill and restore other weights at the end."""
-
-        def __init__(self, folder: Path, resume_after: int | None, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.folder = folder
-            self.resume_after = resume_after
-
-        def on_train_begin(self, logs: Any = None) -> None:
-            super().on_train_begin(logs)
-            path = self.folder / EARLY_STOPPING.format(epochs=self.resume_after or 0)
-            if not self.resume_after:
-                return
-            if not path.exists():  # a backup from before this class: resume, forgetting it
-                log.warning("%s missing: early stopping forgets the epochs before the resume",
-                            path)
-                return
-            with np.load(path) as z:
-                self.wait, self.stopped_epoch = int(z["wait"]), int(z["stopped_epoch"])
-                self.best_epoch = int(z["best_epoch"])
-                self.best = float(z["best"]) if bool(z["has_best"]) else None
-                count = int(z["n_weights"])
-                self.best_weights = [z[f"w{i}"] for i in range(count)] if count >= 0 else None
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            super().on_epoch_end(epoch, logs)
-            arrays: dict[str, Any] = {
-                "wait": np.int64(self.wait), "stopped_epoch": np.int64(self.stopped_epoch),
-                "best_epoch": np.int64(self.best_epoch),
-                "has_best": np.bool_(self.best is not None),
-                "best": np.float64(self.best if self.best is not None else np.nan),
-                "n_weights": np.int64(-1 if self.best_weights is None
-                                      else len(self.best_weights))}
-            arrays.update({f"w{i}": w for i, w in enumerate(self.best_weights or [])})
-            self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_npz(self.folder / EARLY_STOPPING.format(epochs=epoch + 1), arrays)
-            stale = self.folder / EARLY_STOPPING.format(epochs=epoch - 1)
-            stale.unlink(missing_ok=True)
-
-    class ConsistentBackup(keras.callbacks.BackupAndRestore):
-        """``BackupAndRestore`` (epoch backups, double checkpoint) written so that a kill at any
-        instant leaves the latest or the previous backup whole and consistent. Keras writes the
-        new weights and then the metadata in place: a kill between the two leaves new weights
-        labelled with the previous epoch, which :func:`resumable_epochs` cannot tell apart. Here
-        the latest metadata is removed before the weights are written (the latest backup reads
-        as incomplete, so the previous one is used) and written atomically after them."""
-
-        def _save_model(self) -> None:
-            backup = Path(self.backup_dir)
-            backup.mkdir(parents=True, exist_ok=True)
-            weights, meta = Path(self._weights_path), Path(self._training_metadata_path)
-            for src, dst in ((weights, self._prev_weights_path),
-                             (meta, self._prev_training_metadata_path)):
-                if self.double_checkpoint and src.exists():
-                    shutil.copyfile(src, dst)
-            meta.unlink(missing_ok=True)
-            self.model.save_weights(filepath=str(weights), overwrite=True)
-            atomic_write_text(meta, json.dumps({"epoch": self._current_epoch,
-                                                "batch": self._last_batch_seen}))
-
-    return ResumableEarlyStopping, ConsistentBackup
-
-
-def _kill_hook() -> Any:
-    """The callback of ``$DENOISEBENCH_TEST_KILL_AT`` (module doc), or None when unset."""
-    spec = os.environ.get(KILL_ENV)
-    if not spec:
-        return None
-    import keras
-
-    epoch_s, batch_s, *rest = spec.split(":")
-    at_epoch, at_batch = int(epoch_s), None if batch_s == "end" else int(batch_s)
-    group = rest == ["group"]
-
-    def kill() -> None:
-        log.warning("%s=%s: SIGKILL now", KILL_ENV, spec)
-        logging.shutdown()
-        if group:
-            os.killpg(os.getpgrp(), signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    class KillAt(keras.callbacks.Callback):
-        epoch = -1
-
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            if at_batch is not None and (self.epoch, batch) == (at_epoch, at_batch):
-                kill()
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            if at_batch is None and epoch == at_epoch:
-                kill()
-
-    return KillAt()
 
 
 def _backup_epoch(weights: Path, metadata: Path) -> int | None:
@@ -241,12 +120,34 @@ def write_history(src: Path, dst: Path) -> list[dict[str, str]]:
     return kept
 
 
+def git_without_commits() -> bool:
+    """Whether the working directory lies in a git repository that has no commit yet."""
+    from scmrepo.exceptions import SCMError
+    from scmrepo.git import Git
+
+    try:
+        with Git() as scm:
+            return bool(scm.no_commits)
+    except SCMError:  # not a git repository (dvclive then works without one)
+        return False
+
+
 def open_dvclive(folder: Path) -> Any:
-    """A fresh dvclive ``Live`` writing to ``folder`` (no DVC experiment, no dvc.yaml)."""
+    """A fresh dvclive ``Live`` writing to ``folder`` (no DVC experiment, no dvc.yaml).
+
+    In a git repository without commits (a fresh ``git init``), dvclive 3.49 reads ``HEAD``
+    while it sets up its DVC integration and fails with ``SCMError: Empty git repo``; we use
+    none of that integration (no experiment, no dvc.yaml), so there it is skipped and dvclive
+    writes its files as it does outside git (tests/unit/test_training_empty_git.py)."""
     from dvclive import Live
 
+    class LiveWithoutGitHistory(Live):  # type: ignore[misc]
+        def _init_dvc(self) -> None:  # dvclive's own, when it finds no git repository
+            self._dvc_file = self._init_dvc_file()
+
     shutil.rmtree(folder, ignore_errors=True)
-    return Live(dir=str(folder), save_dvc_exp=False, dvcyaml=False, report=None)
+    cls = LiveWithoutGitHistory if git_without_commits() else Live
+    return cls(dir=str(folder), save_dvc_exp=False, dvcyaml=False, report=None)
 
 
 def write_dvclive(rows: list[dict[str, str]], live: Any) -> None:
@@ -298,10 +199,45 @@ def train(
 
     out = Path(out_dir or Path("models") / name)
     out.mkdir(parents=True, exist_ok=True)
-    live = open_dvclive(out / "dvclive")  # now: it fails in a git repo without commits
+    live = open_dvclive(out / "dvclive")  # now: a dvclive problem fails before training
     tcfg = cfg.get("training", {})
     strategy = tfsetup.configure(threads, cfg["seed"], tcfg.get("deterministic", True),
                                  tcfg.get("mixed_precision", False))
+    val_ds, model, recipe_callbacks = _build(cfg, mp, reader, strategy)
+
+    # Logs live beside the backup while training (Snakemake deletes declared outputs before a
+    # rerun, which would lose a resumed run's history); they are copied into place at the end.
+    work = out / ".work"
+    done = _start_work(work, json.dumps(
+        {"model": dict(mp), "dataset": ds_name, "seed": cfg["seed"], "training": dict(tcfg),
+         "manifest_sha256": sha256_file(reader.manifest_path)}, sort_keys=True, default=str))
+    train_ds, steps = _train_stream(cfg, mp, reader, done)
+    callbacks = _callbacks(keras, name, mp, work, recipe_callbacks, on_epoch, done)
+    log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
+             name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
+             mp["epochs"], mp["batch_size"],
+             "" if done is None else f" (resuming after epoch {done})")
+    t0 = time.perf_counter()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
+                        steps_per_epoch=steps, callbacks=callbacks, shuffle=False, verbose=0)
+    seconds = time.perf_counter() - t0
+    denoiser = getattr(model, "generator", model)
+    val_l1 = [float(v) for v in history.history.get("val_l1", [])]
+    epochs_run = len(val_l1)
+    rows = write_history(work / "history.csv", out / "history.csv")
+    val_l1_all = [float(r["val_l1"]) for r in rows if r.get("val_l1")] or val_l1  # resumed too
+    meta = _metadata(cfg, name, reader, model, epochs_run, val_l1_all, seconds)
+    inference.save(denoiser, out, meta)
+    write_dvclive(rows, live)
+    shutil.rmtree(work, ignore_errors=True)
+    log.info("saved %s to %s (%.1f s, best val_l1 %s)", name, out, seconds, meta["best_val_l1"])
+    return meta
+
+
+def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
+           strategy: Any) -> tuple[Any, Any, list[Any]]:
+    """``(validation stream, compiled model, the recipe's callbacks)``."""
+    tcfg = cfg.get("training", {})
     spec = models.spec(mp["kind"])
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
@@ -310,32 +246,44 @@ def train(
     with strategy.scope():
         model, recipe_callbacks = spec.recipe(mp, reader.shape, steps,
                                               bool(tcfg.get("jit_compile", False)))
+    return val_ds, model, recipe_callbacks
 
-    # Logs live beside the backup while training (Snakemake deletes declared outputs before a
-    # rerun, which would lose a resumed run's history); they are copied into place at the end.
-    work = out / ".work"
-    fingerprint = json.dumps({"model": dict(mp), "dataset": ds_name, "seed": cfg["seed"],
-                              "training": dict(tcfg),
-                              "manifest_sha256": sha256_file(reader.manifest_path)},
-                             sort_keys=True, default=str)
-    done = resumable_epochs(work, fingerprint)
-    resuming = done is not None
-    if not resuming:
-        shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(work / FINGERPRINT, fingerprint)
-    epochs = int(mp["epochs"])
-    # the epochs left, streamed as one dataset (epoch e in the order of (seed, e)); nothing left
-    # (killed after the last backup): one epoch all the same, for Keras' build probe only
+
+def _train_stream(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
+                  done: int | None) -> tuple[Any, int]:
+    """``(train stream, steps per epoch)``: the epochs left after ``done``, streamed as one
+    dataset (epoch ``e`` in the order of ``(seed, e)``, whether the run resumes or not)."""
+    batch, epochs = int(mp["batch_size"]), int(mp["epochs"])
+    # nothing left (killed after the last backup): one epoch all the same, for Keras' build
+    # probe only
     todo = list(range(done or 0, epochs)) or [epochs - 1]
     train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
                                shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
-                               transform=spec.transform, epochs=todo)
-    early_stopping, backup = _resumable_callbacks()
+                               transform=models.spec(mp["kind"]).transform, epochs=todo)
+    return train_ds, pipeline.steps(reader, "train", batch)
+
+
+def _start_work(work: Path, fingerprint: str) -> int | None:
+    """Set up the work folder of a run with this ``fingerprint``: kept when its backup can be
+    resumed (returns the epochs done), else emptied (returns None)."""
+    done = resumable_epochs(work, fingerprint)
+    if done is None:
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(work / FINGERPRINT, fingerprint)
+    return done
+
+
+def _callbacks(keras: Any, name: str, mp: Mapping[str, Any], work: Path,
+               recipe_callbacks: list[Any], on_epoch: Callable[[int], None] | None,
+               done: int | None) -> list[Any]:
+    """The recipe's callbacks, then logging, early stopping (resuming after ``done`` epochs),
+    the CSV log, ``on_epoch``, the backup and, when ``$DENOISEBENCH_TEST_KILL_AT`` is set, the
+    kill hook."""
     callbacks: list[Any] = [
-        _epoch_logger(name, epochs),
-        early_stopping(work / "backup", done, monitor="val_l1", mode="min",
-                       patience=int(mp["patience"]), restore_best_weights=True),
+        _epoch_logger(name, int(mp["epochs"])),
+        resumable_early_stopping(work / "backup", done, monitor="val_l1", mode="min",
+                                 patience=int(mp["patience"]), restore_best_weights=True),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
     ]
     callbacks[:0] = recipe_callbacks
@@ -343,23 +291,20 @@ def train(
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: on_epoch(e)))
     # last, so that the logs of an epoch are written before its backup
     # (double_checkpoint: a kill while the backup is written leaves the previous one usable)
-    callbacks.append(backup(str(work / "backup"), double_checkpoint=True))
-    hook = _kill_hook()
+    callbacks.append(consistent_backup(work / "backup"))
+    hook = kill_hook()
     if hook is not None:
         callbacks.append(hook)
-    log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
-             name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
-             mp["epochs"], batch, f" (resuming after epoch {done})" if resuming else "")
-    t0 = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
-                        callbacks=callbacks, shuffle=False, verbose=0)
-    seconds = time.perf_counter() - t0
-    denoiser = getattr(model, "generator", model)
-    val_l1 = [float(v) for v in history.history.get("val_l1", [])]
-    epochs_run = len(val_l1)
-    rows = write_history(work / "history.csv", out / "history.csv")
-    val_l1_all = [float(r["val_l1"]) for r in rows if r.get("val_l1")] or val_l1  # resumed too
-    meta = {
+    return callbacks
+
+
+def _metadata(cfg: Mapping[str, Any], name: str, reader: DatasetReader, model: Any,
+              epochs_run: int, val_l1_all: list[float], seconds: float) -> dict[str, Any]:
+    """``metadata.json`` of a trained model (see :func:`denoisebench.inference.read_metadata`)."""
+    mp = cfg["models"][name]
+    ds_name = mp["dataset"]
+    spec = models.spec(mp["kind"])
+    return {
         "model": name,
         "kind": mp["kind"],
         "dataset": ds_name,
@@ -380,8 +325,3 @@ def train(
         "seed": cfg["seed"],
         "versions": tfsetup.versions(),
     }
-    inference.save(denoiser, out, meta)
-    write_dvclive(rows, live)
-    shutil.rmtree(work, ignore_errors=True)
-    log.info("saved %s to %s (%.1f s, best val_l1 %s)", name, out, seconds, meta["best_val_l1"])
-    return meta

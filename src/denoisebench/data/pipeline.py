@@ -4,12 +4,12 @@ Shards are read one at a time (checked against the manifest by
 :class:`~denoisebench.data.shards.DatasetReader`), permuted in numpy in blocks of at least
 ``shuffle_buffer`` rows, and handed to TensorFlow as whole batches, then ``prefetch``: memory
 stays bounded by the shuffle block plus one shard, whatever the dataset's size, and tf.data does
-no per-example work (REFERENCE.md: yielding single rows from Python runs at ~6,000 samples/s).
+no per-example work (docs/workflow.md: yielding single rows from Python runs at ~6,000 samples/s).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,80 @@ Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def _add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mixed[..., None], clean[..., None]
+
+
+def _batches(reader: DatasetReader, order: Sequence[Any], kinds: Sequence[str],
+             batch_size: int, block_rows: int, rng: np.random.Generator | None,
+             transform: Transform) -> Iterator[tuple[np.ndarray, ...]]:
+    """One epoch's batches: shards in ``order`` gathered into blocks of at least
+    ``block_rows`` rows, each permuted by ``rng`` (None: kept in order) and cut into batches;
+    the rows left over from a block start the next one."""
+    block: list[list[np.ndarray]] = [[] for _ in kinds]
+    rows = 0
+    for entry in order:
+        for i, k in enumerate(kinds):
+            block[i].append(reader.read_entry(entry, k))
+        rows += entry.rows
+        if rows < block_rows:
+            continue
+        rest = yield from _emit(_joined(block, rows, rng), batch_size, transform, final=False)
+        block, rows = [[r] for r in rest], len(rest[0])
+    if rows:
+        yield from _emit(_joined(block, rows, rng), batch_size, transform, final=True)
+
+
+def _joined(block: list[list[np.ndarray]], rows: int,
+            rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Each kind's pieces of a block concatenated (and permuted the same way by ``rng``)."""
+    arrays = [np.concatenate(b) for b in block]
+    if rng is not None:
+        perm = rng.permutation(rows)
+        arrays = [a[perm] for a in arrays]
+    return arrays
+
+
+def _emit(arrays: list[np.ndarray], batch_size: int, transform: Transform,
+          final: bool) -> Generator[tuple[np.ndarray, ...], None, list[np.ndarray]]:
+    """Yield the whole batches of ``arrays`` (and, when ``final``, the last partial one);
+    return the rows left over."""
+    n = len(arrays[0])
+    stop = n if final else n - n % batch_size
+    for start in range(0, stop, batch_size):
+        part = transform(*(a[start:start + batch_size] for a in arrays))
+        yield tuple(np.asarray(p, np.float32) for p in part)
+    return [a[stop:] for a in arrays]
+
+
+def _generator(reader: DatasetReader, split: str, batch_size: int, shuffle_buffer: int | None,
+               seed: int, transform: Transform, kinds: Sequence[str],
+               epochs: Sequence[int] | None) -> Callable[[], Iterator[tuple[np.ndarray, ...]]]:
+    """The generator function behind :func:`stream`'s dataset: ``epochs`` one after the other
+    (epoch ``e`` shuffled by ``(seed, e)``), or with ``epochs=None`` one pass per call, the
+    ``n``-th call shuffled by ``(seed, n)``. ``shuffle_buffer=None``: no shuffling.
+
+    (Counting passes is not an epoch number: Keras opens an iterator to build the model and
+    one ahead at each epoch's end, and a resumed run starts counting at 0 again.)"""
+    entries = reader.shards(split)
+    passes = [0]
+
+    def batches(epoch: int) -> Iterator[tuple[np.ndarray, ...]]:
+        order = list(entries)
+        rng = np.random.default_rng([seed, epoch])
+        if shuffle_buffer is not None:
+            rng.shuffle(order)
+        yield from _batches(reader, order, kinds, batch_size,
+                            batch_size if shuffle_buffer is None else shuffle_buffer,
+                            None if shuffle_buffer is None else rng, transform)
+
+    def one_pass() -> Iterator[tuple[np.ndarray, ...]]:
+        passes[0] += 1
+        yield from batches(passes[0] - 1)
+
+    def given_epochs() -> Iterator[tuple[np.ndarray, ...]]:
+        for e in epochs or ():
+            yield from batches(int(e))
+
+    return one_pass if epochs is None else given_epochs
 
 
 def stream(
@@ -65,56 +139,10 @@ def stream(
         raise ValueError(f"{reader.manifest_path}: split {split!r} has no rows")
     probe = transform(*(np.zeros((probe_rows, *reader.shape), np.float32) for _ in kinds))
     spec = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.float32) for a in probe)
-    passes = [0]
-
-    def batches(epoch: int):
-        order = list(entries)
-        rng = np.random.default_rng([seed, epoch])
-        if shuffle:
-            rng.shuffle(order)
-        block: list[list[np.ndarray]] = [[] for _ in kinds]
-        rows = 0
-
-        def emit(arrays: list[np.ndarray], final: bool):
-            n = len(arrays[0])
-            stop = n if final else n - n % batch_size
-            for start in range(0, stop, batch_size):
-                part = transform(*(a[start:start + batch_size] for a in arrays))
-                yield tuple(np.asarray(p, np.float32) for p in part)
-            return [a[stop:] for a in arrays]
-
-        for entry in order:
-            for i, k in enumerate(kinds):
-                block[i].append(reader.read_entry(entry, k))
-            rows += entry.rows
-            if rows < (shuffle_buffer if shuffle else batch_size):
-                continue
-            arrays = [np.concatenate(b) for b in block]
-            if shuffle:
-                perm = rng.permutation(rows)
-                arrays = [a[perm] for a in arrays]
-            rest = yield from emit(arrays, final=False)
-            block, rows = [[r] for r in rest], len(rest[0])
-        if rows:
-            arrays = [np.concatenate(b) for b in block]
-            if shuffle:
-                perm = rng.permutation(rows)
-                arrays = [a[perm] for a in arrays]
-            yield from emit(arrays, final=True)
-
-    def one_pass():
-        passes[0] += 1
-        yield from batches(passes[0] - 1)
-
-    def given_epochs():
-        for e in epochs or ():
-            yield from batches(int(e))
-
+    gen = _generator(reader, split, batch_size, shuffle_buffer if shuffle else None, seed,
+                     transform, kinds, epochs)
     # Batches are cut and shuffled in numpy (blocks of >= shuffle_buffer rows from consecutive
     # shards, permuted): no per-example work in tf.data, which on 2 cores competed with training.
-    # (Counting passes is not an epoch number: Keras opens an iterator to build the model and
-    # one ahead at each epoch's end, and a resumed run starts counting at 0 again.)
-    gen = one_pass if epochs is None else given_epochs
     ds = tf.data.Dataset.from_generator(gen, output_signature=spec)
     # known cardinality: Keras sizes its epochs without running out of data once
     n_epochs = 1 if epochs is None else len(epochs)
