@@ -1,6 +1,7 @@
 """Smoke test of the benchmark scripts: each runs with ``--quick`` and prints its ratio lines.
 
-No timing assertions: speed claims live in benchmarks/ and BENCHMARKS.md.
+No timing assertions: speed claims live in benchmarks/ and BENCHMARKS.md (the timeout only
+stops a hung script; bench_training --quick trains four models, minutes on a loaded machine).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def test_benchmark_quick_prints_ratios(script: str) -> None:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RATIO ")]
     for name in EXPECTED[script]:
