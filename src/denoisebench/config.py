@@ -149,6 +149,8 @@ def _folder_errors(name: str, ds: Mapping[str, Any], models: Mapping[str, Any]) 
     if len(shape) != 1:
         errors.append(f"{p}.path: examples of shape {shape}; a folder dataset holds 1-D signals")
     for m, mp in models.items():
+        if mp.get("dataset") == name and len(shape) == 1:
+            errors += _modern_errors(f"models.{m}", mp, int(shape[0]))
         k = WINDOW_MULTIPLE.get(mp.get("kind"))
         if mp.get("dataset") == name and k and shape[0] % k:
             errors.append(f"models.{m}.dataset: model kind {mp['kind']!r} takes examples of a "
@@ -210,6 +212,29 @@ def _conv1d_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> l
     return errors
 
 
+def _modern_errors(p: str, model: Mapping[str, Any], length: int | None) -> list[str]:
+    """Checks of issue 15's 1-D kinds (models/resnet.py, models/unet.py): odd kernels, and a
+    ``dncnn1d`` deep enough that its receptive field covers the window (``length`` samples,
+    None when params do not give it). The U-Nets pad inside: any length works."""
+    kind = model.get("kind")
+    if kind not in ("dncnn1d", "unet1d"):
+        return []
+    k = model.get("kernel_size", 3)
+    if k % 2 == 0:
+        return [f"{p}.kernel_size: {k} is even; expected an odd kernel (\"same\" padding "
+                "centred on each sample)"]
+    if kind == "dncnn1d" and length:
+        from .models.modern import dilation_levels, dncnn1d_dilations, dncnn1d_receptive_field
+
+        need = dilation_levels(length, k)
+        if model["depth"] < need:
+            rf = dncnn1d_receptive_field(dncnn1d_dilations(length, model["depth"], k), k)
+            return [f"{p}.depth: {model['depth']} dilated blocks see {rf} samples, less than "
+                    f"the whole {length}-sample window needs ({2 * length - 1}); expected "
+                    f"depth >= {need} (dilations 1, 2, ..., {2 ** (need - 1)})"]
+    return []
+
+
 def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
     errors: list[str] = []
     datasets = cfg.get("datasets", {})
@@ -269,6 +294,10 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
                           f"{list(allowed)}")
         if model.get("kind") == "conv1d_ae":
             errors += _conv1d_errors(p, model, datasets[ds_name])
+        if ds_kind in ("multisine", "quadratic", "sine"):
+            from .data.signals import signal_shape
+
+            errors += _modern_errors(p, model, signal_shape(datasets[ds_name])[0])
         if "warmup_epochs" in model and model["warmup_epochs"] > model["epochs"]:
             errors.append(f"{p}.warmup_epochs: {model['warmup_epochs']} exceeds {p}.epochs "
                           f"({model['epochs']})")

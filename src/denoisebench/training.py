@@ -176,9 +176,11 @@ def train(
     spec = models.spec(mp["kind"])
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
+    train_transform = (spec.train_transform(mp, ds, cfg["seed"]) if spec.train_transform
+                       else spec.transform)
     train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
                                shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
-                               transform=spec.transform)
+                               transform=train_transform)
     val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False,
                              transform=spec.transform)
     with strategy.scope():

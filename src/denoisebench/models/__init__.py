@@ -48,6 +48,10 @@ class ModelSpec:
     # gan_l1, bigru, conv1d_ae, conv2d_ae, dense_ae). A model kind whose kernels misbehave with
     # oneDNN can set False.
     onednn: bool = True
+    # (mp, dataset params, seed) -> the transform of the *training* batches, when it differs
+    # from ``transform`` (issue 15's kinds: a fresh noise draw per batch, models.modern);
+    # validation batches always use ``transform``.
+    train_transform: Callable[[Mapping[str, Any], Mapping[str, Any], int], Transform] | None = None
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -63,6 +67,10 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
     call.__doc__ = f"Lazy {module}.{name}"
     return call
 
+
+#: dataset kinds of issue 15's 1-D and 2-D models
+SIGNAL_KINDS = ("multisine", "quadratic", "sine", "folder")
+IMAGE_KINDS = ("images", "images_blur")
 
 REGISTRY: dict[str, ModelSpec] = {
     "gan": ModelSpec(lazy("gan", "build_gan"), lazy("gan", "recipe_gan"), 282_177,
@@ -96,6 +104,20 @@ REGISTRY: dict[str, ModelSpec] = {
                                 lazy("conv2d", "recipe_conv2d"), 4_385,
                                 "seed 003 (convolutional autoencoder, blur + uniform noise)",
                                 ("images_blur",)),
+    # issue 15: modern denoisers (models/resnet.py, models/unet.py, recipe in models/modern.py)
+    "dncnn1d": ModelSpec(lazy("resnet", "build_dncnn1d"), lazy("resnet", "recipe_dncnn1d"), None,
+                         "residual dilated CNN (DnCNN residual learning, Zhang et al. 2017; "
+                         "TCN-style dilations)", SIGNAL_KINDS,
+                         train_transform=lazy("modern", "train_transform")),
+    "unet1d": ModelSpec(lazy("unet", "build_unet1d"), lazy("unet", "recipe_unet1d"), None,
+                        "1-D U-Net after Wave-U-Net (Stoller et al. 2018), residual output",
+                        SIGNAL_KINDS, train_transform=lazy("modern", "train_transform")),
+    "dncnn2d": ModelSpec(lazy("resnet", "build_dncnn2d"), lazy("resnet", "recipe_dncnn2d"), None,
+                         "DnCNN (Zhang et al. 2017)", IMAGE_KINDS,
+                         train_transform=lazy("modern", "train_transform")),
+    "unet2d": ModelSpec(lazy("unet", "build_unet2d"), lazy("unet", "recipe_unet2d"), None,
+                        "small 2-D U-Net (Ronneberger et al. 2015), residual output",
+                        IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
 }
 
 
