@@ -232,7 +232,8 @@ def test_params_checks_of_the_new_kinds() -> None:
             "dataset": "quadratic"}  # 150 samples, not a multiple of 64: padded inside
     validate(_with_model(unet))
     img = {k: v for k, v in PROBE.items() if k != "kernel_size"}
-    validate(_with_model({**img, "kind": "unet2d", "dataset": "images", "convs_per_level": 2}))
+    validate(_with_model({**img, "kind": "unet2d", "dataset": "images", "depth": 2,
+                         "convs_per_level": 2}))
     validate(_with_model({**img, "kind": "dncnn2d", "dataset": "images_blur"}))
 
 
