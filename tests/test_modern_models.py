@@ -292,8 +292,12 @@ def test_2d_models_beat_identity(kind: str) -> None:
     from denoisebench.data.images import synthetic_images
 
     clean = synthetic_images("train", 352).astype("float32")
-    kw = {"width": 8, "depth": 5} if kind == "dncnn2d" else {"width": 8, "depth": 2}
+    # no BatchNorm here: after ~30 steps its moving statistics (momentum 0.99) are still far
+    # from the batch statistics, and inference with them lost the gain (+0.1 dB measured)
+    kw = ({"width": 8, "depth": 5, "batch_norm": False} if kind == "dncnn2d"
+          else {"width": 8, "depth": 2})
     snr_in, snr_out = _train_beats_identity(
         kind, kw, {"loss": "mse", "learning_rate": 3e-3},
-        {"kind": "images", "noise_std": 0.2, "clip": True}, clean, epochs=3)
+        {"kind": "images", "noise_std": 0.2, "clip": True}, clean,
+        epochs=8 if kind == "dncnn2d" else 3)
     assert snr_out > snr_in + 1.0, (snr_in, snr_out)
