@@ -16,3 +16,13 @@ rule all:
     input:
         "reports/index.html",
     default_target: True
+
+
+# After every run on params.yaml, record the up-to-date jobs in dvc.lock (denoisebench.workspace):
+# `dvc exp run -S key=value` then reruns only the stages the change touches.
+onsuccess:
+    dbworkspace.on_snakemake_finished(workflow, config)
+
+
+onerror:
+    dbworkspace.on_snakemake_finished(workflow, config)

@@ -30,7 +30,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
-from denoisebench.data import generate, shards, signals  # noqa: E402
+from denoisebench.data import generate, kinds, shards  # noqa: E402
 
 SEED = 20261126
 
@@ -55,8 +55,7 @@ def project_generate_only(name: str, p: dict) -> None:
     for i in range(generate.n_shards(p, "train")):
         offset, rows = generate.shard_rows(p, "train", i)
         rng = np.random.default_rng(generate.shard_seed(SEED, name, "train", i))
-        kw = {"split": "train", "offset": offset} if p["kind"] in signals.SHARD_AWARE else {}
-        clean, noise = signals.GENERATORS[p["kind"]](p, rows, rng, **kw)
+        clean, noise = kinds.generate(p, rows, rng, split="train", offset=offset)
         clean + noise  # noqa: B018 (the mixture generate_shard writes)
 
 

@@ -33,7 +33,8 @@ def main() -> None:
     rows = a.rows or (500 if a.quick else 20_000)
     reps = a.repeats or (1 if a.quick else 5)
     C.header("bench_inference")
-    from denoisebench import baselines, inference, models, tfsetup
+    from denoisebench import inference, models, tfsetup
+    from denoisebench.evaluation import baselines
 
     params = yaml.safe_load((C.ROOT / "params.yaml").read_text())
     ds = params["datasets"]["multisine"]

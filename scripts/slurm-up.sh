@@ -154,8 +154,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none
 ReturnToService=2
-# squeue-based status checks need finished jobs to stay visible for a while.
-MinJobAge=300
+# squeue-based status checks need finished jobs to stay visible for a while, and
+# tests/e2e/test_slurm.py reads every job of a whole run (minutes) back with scontrol.
+MinJobAge=3600
 SlurmctldPort=6817
 SlurmdPort=6818
 SlurmctldPidFile=${BASE}/run/slurmctld.pid

@@ -1,11 +1,16 @@
-"""Shared fixtures: quiet TensorFlow, a temporary copy of the repository for end-to-end runs."""
+"""Shared fixtures and helpers: quiet TensorFlow, a temporary copy of the repository for
+end-to-end runs, subprocess helpers with safety-net timeouts (``tests/unit/`` mirrors the
+package, ``tests/e2e/`` runs snakemake, dvc or the CLI end to end)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +22,29 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+#: a small multisine dataset's params (seed 004's kind at 256 Hz, 1 s), for unit tests
+SMALL_MULTISINE: dict[str, Any] = {
+    "kind": "multisine", "fs": 256, "duration_s": 1.0, "n_sines": 3, "fmin_hz": 10.0,
+    "fmax_hz": 64.0, "random_phase": True, "normalize": True, "snr_db": -2.0,
+    "train_size": 40, "validation_size": 10, "train_shards": 2, "validation_shards": 1,
+    "format": "parquet", "lowpass": {"design": "buttord", "passband_hz": 64.0,
+                                     "stopband_hz": 100.0, "gpass_db": 0.05, "gstop_db": 60.0},
+}
 
 
-def copy_repo(dest: Path) -> Path:
-    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` and make it a
-    git repository with one commit (DVC and dvclive need one)."""
+#: a committer for the scratch git repositories of the tests
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``git ARGS`` in ``cwd`` as the test committer (not checked; output captured)."""
+    return subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=False,
+                          capture_output=True, text=True)
+
+
+def copy_files(dest: Path) -> Path:
+    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` (no git)."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO,
                            check=True, capture_output=True).stdout.decode().split("\0")
     for rel in filter(None, files):
@@ -29,8 +52,14 @@ def copy_repo(dest: Path) -> Path:
         if src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    return dest
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the repository's tracked and untracked-not-ignored files to ``dest`` and make it a
+    git repository with one commit (DVC and dvclive need one)."""
+    copy_files(dest)
+    env = {**os.environ, **GIT_ENV}
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=dest, check=True, env=env)
     return dest
@@ -56,8 +85,7 @@ def tiny_params(dest: Path) -> None:
     merged = deep_merge(read_yaml(dest / "params.yaml"), read_yaml(dest / "configs/tiny.yaml"))
     (dest / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
     subprocess.run(["git", "commit", "-qam", "tiny params"], cwd=dest, check=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+                   env={**os.environ, **GIT_ENV})
 
 
 def run(cmd: list[str], cwd: Path, timeout: int = 2400) -> subprocess.CompletedProcess:
@@ -78,3 +106,81 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tiny_params(dest)
     run(["snakemake", "--cores", "2"], dest)
     return dest
+
+
+# --------------------------------------------------------------------------- reliability helpers
+
+SAFETY_S = 600  # a hung subprocess fails the test instead of hanging the suite
+
+
+def subprocess_env() -> dict[str, str]:
+    """This environment with the venv's ``bin`` first on PATH and no params hand-over."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("DENOISEBENCH_PARAMS", None)
+    return env
+
+
+def spawn(cmd: list[str], cwd: Path, log: Path) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, output to ``log``."""
+    with open(log, "wb") as fh:
+        return subprocess.Popen(cmd, cwd=cwd, env=subprocess_env(), stdout=fh,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def run_any(cmd: list[str], cwd: Path, timeout: int = SAFETY_S) -> subprocess.CompletedProcess:
+    """Run a command that may fail; return it with stdout and stderr."""
+    return subprocess.run(cmd, cwd=cwd, env=subprocess_env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process group of ``proc`` (started by :func:`spawn`) and reap it."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+def wait_for(cond: Callable[[], bool], proc: subprocess.Popen | None = None,
+              poll: float = 0.02, what: str = "condition") -> None:
+    """Poll ``cond`` until true; fail if ``proc`` exits first (or after the safety net)."""
+    deadline = time.monotonic() + SAFETY_S
+    while not cond():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited ({proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"safety net: no {what} after {SAFETY_S} s")
+        time.sleep(poll)
+
+
+def write_params(path: Path, overlay: dict[str, Any]) -> Path:
+    """Write a params overlay file; return its path."""
+    path.write_text(yaml.safe_dump(overlay, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def dataset_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository copy on tiny params with the multisine dataset generated by Snakemake."""
+    repo = copy_repo(tmp_path_factory.mktemp("reliability"))
+    tiny_params(repo)
+    run(["snakemake", "--cores", "2", "data/multisine/manifest.json"], repo)
+    return repo
+
+
+
+
+@pytest.fixture(scope="session")
+def keras_module() -> Any:
+    import keras  # (this conftest quietens TensorFlow's start-up)
+
+    return keras
+
+
+#: an image source that is neither a named source nor a path (a typo of fashion_mnist)
+SOURCE_TYPO = "fashion-mnsit"
+
+
+def assert_names_key_value_and_expected(msg: str, key: str, value: str) -> None:
+    """``msg`` refuses ``key: value`` and names the image sources it expects."""
+    assert f"{key}: {value!r}" in msg, msg
+    for expected in ("'fashion_mnist'", "'mnist'", "'synthetic'", ".npz", "IDX"):
+        assert expected in msg, (expected, msg)

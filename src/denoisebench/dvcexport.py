@@ -8,8 +8,8 @@ whatever a rule declares in ``params.dvc_plots`` (``{path: {x, y, title, ...}}``
 SNR sweep, one line per method). Commands never embed param values: the step reads
 params.yaml itself, so ``dvc exp run -S key=value`` needs no regenerated dvc.yaml.
 
-This uses Snakemake's internal DAG API (REFERENCE.md: tested with 9.27.1, which
-pyproject.toml pins); :func:`export` is small so that a Snakemake upgrade stays cheap.
+This uses Snakemake's internal DAG API (docs/workflow.md "Pinned versions": tested with
+9.27.1, which pyproject.toml pins); :func:`export` is small so that a Snakemake upgrade stays cheap.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 HEADER = ("# Generated from the Snakemake graph by `denoisebench export-dvc`: do not edit.\n"
-          "# tests/test_dvc.py fails when this file is stale.\n")
+          "# tests/e2e/test_dvc.py fails when this file is stale.\n")
 
 
 def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
@@ -77,7 +77,18 @@ def stage_name(job: Any) -> str:
 
 def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> str:
     """The text of ``dvc.yaml`` for the workflow in ``workdir`` (default params)."""
-    stages: dict[str, Any] = {}
+    from .codedeps import step_paths
+    from .workspace import STAMP, VALIDATE_STAGE
+
+    top_keys = list(yaml.safe_load((workdir / "params.yaml").read_text(encoding="utf-8")))
+    # First stage: refuse bad params before any other stage removes its outputs (every stage
+    # depends on its constant stamp; `persist` keeps the stamp while the check runs).
+    stages: dict[str, Any] = {VALIDATE_STAGE: {
+        "cmd": "denoisebench validate --stage",
+        "deps": list(step_paths(VALIDATE_STAGE)),
+        "params": top_keys,
+        "outs": [{STAMP.as_posix(): {"cache": False, "persist": True}}],
+    }}
     plots: list[Any] = []
     for job in _jobs(snakefile, workdir):
         if job.rule.name == "all":
@@ -97,8 +108,10 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
             else:
                 outs.append(path)
         stage: dict[str, Any] = {"cmd": job.shellcmd.strip()}
-        if job.input:
-            stage["deps"] = sorted({str(f) for f in job.input})
+        # the package files the step runs (params.code: "<step> sha256:..."), see codedeps
+        code = set(step_paths(str(job.params.code).split()[0])) if "code" in job.params.keys() \
+            else set()
+        stage["deps"] = sorted({str(f) for f in job.input} | {STAMP.as_posix()} | code)
         keys = list(job.params.get("param_keys", []))
         if keys:
             stage["params"] = keys
@@ -133,7 +146,8 @@ def sync_snakemake(workdir: Path = Path("."), dry_run: bool = False) -> int:
         print("error: the workspace differs from dvc.lock; run `dvc checkout` (or `dvc repro`) "
               f"first. Changed stages: {', '.join(sorted(changed))}", file=sys.stderr)
         return 1
-    cmd = ["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", "all"]
+    # --no-hooks: the Snakefile's onsuccess handler would record dvc.lock, which is already right
+    cmd = ["snakemake", "--touch", "--forceall", "--cores", "1", "--quiet", "--no-hooks", "all"]
     if dry_run:
         print(" ".join(cmd))
         return 0

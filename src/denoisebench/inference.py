@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .data.shards import atomic_write_text
+from .atomic import atomic_write_text
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"

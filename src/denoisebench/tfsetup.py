@@ -1,7 +1,7 @@
 """TensorFlow process set-up: quiet logs, threads, determinism, precision, device strategy.
 
 Import this module before TensorFlow: it sets ``TF_CPP_MIN_LOG_LEVEL`` and
-``TF_ENABLE_ONEDNN_OPTS`` (REFERENCE.md: silences the start-up lines).
+``TF_ENABLE_ONEDNN_OPTS`` (docs/workflow.md: silences the start-up lines).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def select_onednn(enabled: bool) -> bool:
     CPU (BENCHMARKS.md): one epoch of the seed-004 GAN streaming 24,000 multisine signals took
     23.7 s with oneDNN against 95-147 s without; seed 000's conv AE about 4x and seed 002's conv
     AE about 2x faster, the recurrent models 10-20 %. Op determinism still gives identical
-    weights (tests/test_reliability.py: gan_l1, bigru, conv2d_ae; checked by hand for
+    weights (tests/e2e/test_determinism.py: gan_l1, bigru, conv2d_ae; checked by hand for
     conv1d_ae and dense_ae).
     Other processes (evaluation, ``denoise``) keep it off by default: TensorFlow 2.21 prints an
     unsilenceable start-up line when it is on.
@@ -46,7 +46,7 @@ def configure(
         threads: intra-op threads (the Snakemake rule's ``threads``); ``None`` keeps TF's default.
         seed: seeds Python, numpy and TF through ``keras.utils.set_random_seed``.
         deterministic: ``tf.config.experimental.enable_op_determinism`` (bitwise-repeatable
-            training on CPU, REFERENCE.md; ops without a deterministic kernel raise).
+            training on CPU, docs/workflow.md; ops without a deterministic kernel raise).
         mixed_precision: the ``mixed_float16`` global policy (GPU; outputs stay float32).
 
     Returns:

@@ -3,7 +3,9 @@ import re
 
 from snakemake.utils import validate
 
+from denoisebench import codedeps as dbcode  # params.code: a changed package file reruns its steps
 from denoisebench import config as dbconfig
+from denoisebench import workspace as dbworkspace
 from denoisebench.data import generate as dbgen
 
 

@@ -14,6 +14,7 @@ rule generate_shard:
     params:
         param_keys=lambda w: param_keys("generate", dataset=w.dataset),
         param_values=lambda w: param_values("generate", dataset=w.dataset),
+        code=dbcode.fingerprint("generate"),
     conda:
         "../../environment.yml"
     log:
@@ -37,6 +38,7 @@ rule manifest:
     params:
         param_keys=lambda w: param_keys("manifest", dataset=w.dataset),
         param_values=lambda w: param_values("manifest", dataset=w.dataset),
+        code=dbcode.fingerprint("manifest"),
     conda:
         "../../environment.yml"
     log:

@@ -1,7 +1,7 @@
 # Judge one model, the classical baselines and the reference bounds on the same validation
-# examples (denoisebench.evaluation). 1-D models also get the SNR sweep, which needs the model
-# itself and so belongs here; image models (denoisebench.image_evaluation) get seed 003's
-# robustness figure instead.
+# examples (denoisebench.evaluation.evaluate dispatches on the dataset's modality). 1-D models
+# also get the SNR sweep (denoisebench.evaluation.sweep), which needs the model itself and so
+# belongs here; image models get seed 003's robustness figure instead.
 from denoisebench import evaluation as dbeval
 
 SIGNAL_MODELS = dbeval.models_of(config, images=False)
@@ -24,6 +24,7 @@ rule evaluate:
         param_keys=lambda w: param_keys("evaluate", model=w.model),
         param_values=lambda w: param_values("evaluate", model=w.model),
         dvc_plots=lambda w: dbeval.sweep_plot(config, w.model),
+        code=dbcode.fingerprint("evaluate"),
     conda:
         "../../environment.yml"
     log:
@@ -36,11 +37,8 @@ rule evaluate:
         "denoisebench evaluate --model {wildcards.model} --threads {threads} --log {log}"
 
 
-rule evaluate_images:
-    input:
-        model_dataset_manifest,
-        model="models/{model}/model.keras",
-        metadata="models/{model}/metadata.json",
+# Image models: the same step with seed 003's robustness figure in place of the SNR sweep.
+use rule evaluate as evaluate_images with:
     output:
         metrics="metrics/{model}.json",
         examples="metrics/{model}/examples.parquet",
@@ -51,13 +49,4 @@ rule evaluate_images:
     params:
         param_keys=lambda w: param_keys("evaluate", model=w.model),
         param_values=lambda w: param_values("evaluate", model=w.model),
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/evaluate/{model}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=60,
-    shell:
-        "denoisebench evaluate --model {wildcards.model} --threads {threads} --log {log}"
+        code=dbcode.fingerprint("evaluate"),

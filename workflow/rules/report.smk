@@ -24,6 +24,7 @@ rule report:
     params:
         param_keys=param_keys("report"),
         param_values=param_values("report"),
+        code=dbcode.fingerprint("report"),
     conda:
         "../../environment.yml"
     log:

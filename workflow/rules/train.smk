@@ -12,6 +12,7 @@ rule train:
     params:
         param_keys=lambda w: param_keys("train", model=w.model),
         param_values=lambda w: param_values("train", model=w.model),
+        code=dbcode.fingerprint("train"),
     conda:
         "../../environment.yml"
     log:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from . import shards
-from .signals import GENERATORS, SHARD_AWARE, missing_targets, signal_shape
+from . import kinds, shards
+from .signals import missing_targets
 
 SPLIT_SIZE_KEYS = {"train": "train_size", "validation": "validation_size"}
 SPLIT_SHARD_KEYS = {"train": "train_shards", "validation": "validation_shards"}
@@ -76,22 +76,16 @@ def generate_shard(name: str, params: Mapping[str, Any], seed: int, split: str, 
     """Generate shard ``index`` of ``split``: write its clean, noise and mixed files.
 
     Each file is written to a temporary name and renamed (see
-    :func:`denoisebench.data.shards.atomic_write_bytes`). Returns the three paths.
+    :func:`denoisebench.atomic.atomic_write_bytes`). Returns the three paths.
 
     Raises:
         KeyError: the dataset kind has no generator.
         IndexError: no such shard.
     """
-    kind = params["kind"]
-    if kind not in GENERATORS:
-        raise KeyError(f"dataset kind {kind!r} cannot be generated; expected one of "
-                       f"{sorted(GENERATORS)}")
+    kinds.generated(params["kind"])  # KeyError before any work
     offset, rows = shard_rows(params, split, index)
     rng = np.random.default_rng(shard_seed(seed, name, split, index))
-    if kind in SHARD_AWARE:  # e.g. images: the shard's rows select source images
-        clean, noise = GENERATORS[kind](params, rows, rng, split=split, offset=offset)
-    else:
-        clean, noise = GENERATORS[kind](params, rows, rng)
+    clean, noise = kinds.generate(params, rows, rng, split=split, offset=offset)
     mixed = clean + noise
     fraction = float(params.get("missing_fraction", 0))
     if fraction > 0 and split == "train":  # seed 001: NaN targets; mixture and noise stay whole
@@ -127,7 +121,7 @@ def build_manifest(name: str, params: Mapping[str, Any], seed: int, root: Path) 
         "dataset": name,
         "kind": params["kind"],
         "format": fmt,
-        "shape": list(signal_shape(params)),
+        "shape": list(kinds.example_shape(params)),
         "dtype": shards.DTYPE,
         "fs": params.get("fs"),
         "missing_targets": bool(params.get("missing_fraction", 0) > 0),

@@ -1,24 +1,4 @@
-"""MNIST-format image sources and the two image datasets of seeds 002 and 003.
-
-Sources
--------
-A dataset's ``source`` is ``fashion_mnist`` (default), ``mnist``, ``synthetic`` (procedural
-shapes for tests and smoke runs: 6,000 train / 1,000 test), or a path to a ``.npz``
-file (Keras' ``mnist.npz`` layout: ``x_train``, ``x_test``) or to a folder of IDX files
-(``train-images-idx3-ubyte[.gz]``, ``t10k-images-idx3-ubyte[.gz]``; the ``-idx3`` or
-``.idx3`` spelling; a relative path is relative to the working directory, i.e. the project
-root for pipeline steps). A named source is looked for, in order, in
-
-1. Keras' dataset cache (``$KERAS_HOME`` or ``~/.keras``, then ``/tmp/.keras``:
-   ``datasets/fashion-mnist/*.gz`` or ``datasets/mnist.npz``),
-2. the system folder of Debian's ``dataset-fashion-mnist`` package
-   (``/usr/share/datasets/fashion-mnist``, gzipped IDX files; ``scripts/install-system-deps.sh``
-   installs it),
-3. Keras' own download (``keras.datasets.<name>.load_data()``, needs the internet),
-
-and :class:`ImageSourceError` names every place tried when none works. Images are
-``(n, 28, 28)`` with pixel values scaled to [0, 1] (uint8 / 255). The source's *train* split
-feeds a dataset's train split and its *test* split the validation split.
+"""The two image datasets of seeds 002 and 003 (their sources: :mod:`.image_sources`).
 
 Datasets
 --------
@@ -40,238 +20,18 @@ independent and reruns are byte-identical.
 from __future__ import annotations
 
 import functools
-import gzip
-import math
-import os
-import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-#: dataset kinds produced here (evaluation, report and config dispatch on them)
-IMAGE_KINDS = ("images", "images_blur")
-#: the shape of every MNIST-format image
-IMAGE_SHAPE = (28, 28)
-#: named sources and their split sizes (for params checks without reading the data)
-NAMED_SOURCES = {"fashion_mnist": {"train": 60_000, "test": 10_000},
-                 "mnist": {"train": 60_000, "test": 10_000},
-                 "synthetic": {"train": 6_000, "test": 1_000}}
-#: Debian's dataset-fashion-mnist package puts the gzipped IDX files here
-SYSTEM_DIRS = {"fashion_mnist": Path("/usr/share/datasets/fashion-mnist"),
-               "mnist": Path("/usr/share/datasets/mnist")}
-#: dataset split -> source split
-SOURCE_SPLIT = {"train": "train", "validation": "test"}
-IDX_PREFIX = {"train": "train-images", "test": "t10k-images"}
-IDX_MAGIC_UBYTE = 0x08
-
-
-class ImageSourceError(FileNotFoundError):
-    """An image source cannot be found or read; the message lists what was tried and how to
-    provide the data."""
-
-
-# --------------------------------------------------------------------------- IDX / npz readers
-
-
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (``.gz`` or plain) of unsigned bytes: ``(n, *dims)`` uint8.
-
-    Raises:
-        ImageSourceError: unreadable, not IDX, not unsigned bytes, or truncated.
-    """
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(4)
-            if len(head) != 4 or head[0] != 0 or head[1] != 0:
-                raise ImageSourceError(f"{path}: not an IDX file (bad magic number)")
-            if head[2] != IDX_MAGIC_UBYTE:
-                raise ImageSourceError(f"{path}: IDX data type 0x{head[2]:02x}; expected "
-                                       "unsigned bytes (0x08)")
-            ndim = head[3]
-            dims = tuple(int(d) for d in np.frombuffer(fh.read(4 * ndim), ">u4"))
-            data = fh.read()
-    except (OSError, EOFError, zlib.error) as exc:
-        if isinstance(exc, ImageSourceError):
-            raise
-        raise ImageSourceError(f"{path}: unreadable IDX file ({exc})") from exc
-    if len(dims) != ndim or len(data) < math.prod(dims):
-        raise ImageSourceError(f"{path}: truncated IDX file: header says {list(dims)}, "
-                               f"{len(data)} bytes of data")
-    return np.frombuffer(data, np.uint8, count=math.prod(dims)).reshape(dims)
-
-
-def find_idx(folder: Path, split: str) -> Path | None:
-    """The IDX image file of ``split`` (``train`` or ``test``) in ``folder``, or None."""
-    prefix = IDX_PREFIX[split]
-    for sep in ("-", "."):
-        for suffix in (".gz", ""):
-            path = Path(folder) / f"{prefix}{sep}idx3-ubyte{suffix}"
-            if path.is_file():
-                return path
-    return None
-
-
-def read_npz(path: str | Path, split: str) -> np.ndarray:
-    """Images of ``split`` from a Keras-style ``.npz`` (``x_train`` / ``x_test``).
-
-    Raises:
-        ImageSourceError: unreadable file or no ``x_<split>`` array.
-    """
-    key = f"x_{split}"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if key not in z.files:
-                raise ImageSourceError(f"{path}: no array {key!r}; expected Keras' mnist.npz "
-                                       f"layout (x_train, x_test), found {sorted(z.files)}")
-            return z[key]
-    except (OSError, ValueError) as exc:
-        raise ImageSourceError(f"{path}: unreadable .npz ({exc})") from exc
-
-
-def to_unit(images: np.ndarray, where: str) -> np.ndarray:
-    """``(n, 28, 28)`` uint8 (or float in [0, 1]) -> float32 in [0, 1].
-
-    Raises:
-        ImageSourceError: wrong shape, or float values outside [0, 1].
-    """
-    if images.ndim != 3 or tuple(images.shape[1:]) != IMAGE_SHAPE:
-        raise ImageSourceError(f"{where}: images of shape {list(images.shape)}; expected "
-                               f"(n, {IMAGE_SHAPE[0]}, {IMAGE_SHAPE[1]}) (MNIST format)")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / np.float32(255.0)
-    out = images.astype(np.float32)
-    if out.size and (not np.all(np.isfinite(out)) or out.min() < 0 or out.max() > 1):
-        raise ImageSourceError(f"{where}: float pixel values must lie in [0, 1]")
-    return out
-
-
-# --------------------------------------------------------------------------- source lookup
-
-
-def synthetic_images(split: str, n: int) -> np.ndarray:
-    """``n`` procedural MNIST-format images ``(n, 28, 28)`` uint8 (source ``synthetic``): a
-    filled ellipse and a bar of random size, place and brightness on black. Deterministic per
-    split; a stand-in for tests and offline smoke runs, not a benchmark."""
-    rng = np.random.default_rng([20_021_003, 0 if split == "train" else 1])
-    yy, xx = np.mgrid[0:28, 0:28].astype(np.float32)
-    cy, cx = rng.uniform(9.0, 19.0, (2, n, 1, 1))
-    ry, rx = rng.uniform(3.0, 10.0, (2, n, 1, 1))
-    ellipse = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
-    y0, x0 = rng.integers(2, 16, (2, n, 1, 1))
-    h, w = rng.integers(3, 12, (2, n, 1, 1))
-    bar = (yy >= y0) & (yy < y0 + h) & (xx >= x0) & (xx < x0 + w)
-    a, b = rng.uniform(0.4, 1.0, (2, n, 1, 1))
-    img = np.maximum(a * ellipse, b * bar) * (0.8 + 0.2 * xx / 27.0)
-    return np.round(255.0 * img).astype(np.uint8)
-
-
-def keras_cache_dirs() -> list[Path]:
-    """Keras' dataset caches in the order Keras uses them: ``$KERAS_HOME`` (or ``~/.keras``),
-    then ``/tmp/.keras`` (Keras' fallback when the home is not writable)."""
-    home = Path(os.environ.get("KERAS_HOME") or Path("~/.keras").expanduser())
-    return [home / "datasets", Path("/tmp/.keras/datasets")]
-
-
-def _keras_download(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Keras' own loader (downloads to its cache): ``(x_train, x_test)``."""
-    import keras
-
-    (x_train, _), (x_test, _) = getattr(keras.datasets, name).load_data()
-    return x_train, x_test
-
-
-def _from_path(path: Path, split: str) -> np.ndarray:
-    if path.is_dir():
-        idx = find_idx(path, split)
-        if idx is None:
-            raise ImageSourceError(f"{path}: no {IDX_PREFIX[split]}-idx3-ubyte[.gz] file in "
-                                   "this folder")
-        return read_idx(idx)
-    if path.suffix == ".npz":
-        return read_npz(path, split)
-    raise ImageSourceError(f"{path}: expected a .npz file or a folder of IDX files")
-
-
-@functools.lru_cache(maxsize=4)
-def _load_cached(source: str, split: str, download: bool) -> np.ndarray:
-    tried: list[str] = []
-    if source == "synthetic":
-        return to_unit(synthetic_images(split, NAMED_SOURCES[source][split]), source)
-    if source not in NAMED_SOURCES:
-        path = Path(source).expanduser()
-        if not path.exists():
-            raise ImageSourceError(
-                f"image source {source!r}: no such file or folder; expected 'fashion_mnist', "
-                f"'mnist', a .npz file (x_train, x_test) or a folder of IDX files")
-        return to_unit(_from_path(path, split), str(path))
-    for base in keras_cache_dirs():
-        candidate = base / "mnist.npz" if source == "mnist" else base / "fashion-mnist"
-        tried.append(f"Keras cache {candidate}")
-        if candidate.exists():
-            try:
-                return to_unit(_from_path(candidate, split), str(candidate))
-            except ImageSourceError as exc:
-                tried[-1] += f" ({exc})"
-    system = SYSTEM_DIRS[source]
-    tried.append(f"system folder {system}")
-    if system.is_dir():
-        try:
-            return to_unit(_from_path(system, split), str(system))
-        except ImageSourceError as exc:
-            tried[-1] += f" ({exc})"
-    if download:
-        tried.append(f"Keras download (keras.datasets.{source}.load_data())")
-        try:
-            x_train, x_test = _keras_download(source)
-            return to_unit(x_train if split == "train" else x_test, f"keras.datasets.{source}")
-        except Exception as exc:  # no network, SSL, HTTP errors: report them all alike
-            tried[-1] += f" failed: {type(exc).__name__}: {exc}"
-    lines = "\n  ".join(tried)
-    debian = ("`apt-get install dataset-fashion-mnist` (Debian; `make setup` runs "
-              "scripts/install-system-deps.sh), or " if source == "fashion_mnist" else "")
-    raise ImageSourceError(
-        f"image source {source!r} ({split} split) not found; tried, in order:\n  {lines}\n"
-        f"Provide it by {debian}running `python -c \"import keras; "
-        f"keras.datasets.{source}.load_data()\"` once with internet access, or set the "
-        "dataset's `source:` to a .npz file (x_train, x_test) or a folder of IDX files.")
-
-
-def load_images(source: str, split: str, download: bool = True) -> np.ndarray:
-    """All images of one source split: ``(n, 28, 28)`` float32 in [0, 1] (read-only view).
-
-    Args:
-        source: ``fashion_mnist``, ``mnist``, or a path (``.npz`` or IDX folder).
-        split: ``train`` or ``test`` (the source's own splits).
-        download: try Keras' download as the last resort (needs the internet).
-
-    Raises:
-        ImageSourceError: nothing found/readable; the message lists every place tried.
-        ValueError: unknown split.
-    """
-    if split not in IDX_PREFIX:
-        raise ValueError(f"unknown source split {split!r}; expected 'train' or 'test'")
-    images = _load_cached(str(source), split, bool(download))
-    images.flags.writeable = False
-    return images
-
-
-def source_rows(images: np.ndarray, index: np.ndarray, source: str, split: str) -> np.ndarray:
-    """``images[index]`` with a clear error when the source has too few images.
-
-    Raises:
-        ImageSourceError: an index beyond the source's split.
-    """
-    index = np.asarray(index, dtype=np.int64)
-    if index.size and int(index.max()) >= len(images):
-        raise ImageSourceError(f"image source {source!r}: its {split} split has {len(images)} "
-                               f"images; the dataset needs {int(index.max()) + 1} (lower "
-                               "train_size/validation_size, or copies)")
-    return images[index]
-
+from .image_sources import (
+    NAMED_SOURCES,
+    SOURCE_SPLIT,
+    load_images,
+    source_path_problem,
+    source_rows,
+)
 
 # --------------------------------------------------------------------------- generators
 
@@ -431,6 +191,28 @@ def blur_and_noise(clean: np.ndarray, sigma: np.ndarray, r: np.ndarray,
     return np.clip(out, 0.0, 1.0) if clip else out
 
 
+def gaussian_mixture(params: Mapping[str, Any], clean: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``images`` (seed 002): :func:`add_gaussian_noise` with ``noise_std``, clipped unless
+    ``clip`` is false."""
+    return add_gaussian_noise(clean, float(params["noise_std"]), rng,
+                              bool(params.get("clip", True)))
+
+
+def blur_mixture(params: Mapping[str, Any], clean: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """``images_blur`` (seed 003): per image a blur sigma and a noise range drawn from the
+    params' ranges, then :func:`blur_and_noise` (clipped only if ``clip``)."""
+    rows = len(clean)
+    sigma = rng.uniform(params["blur_sigma_min"], params["blur_sigma_max"], size=rows)
+    r = rng.uniform(params["noise_range_min"], params["noise_range_max"], size=rows)
+    return blur_and_noise(clean, sigma, r, rng, bool(params.get("clip", False)))
+
+
+#: image dataset kind -> how its mixture is made from the clean images
+MIXERS = {"images": gaussian_mixture, "images_blur": blur_mixture}
+
+
 def generate_images(params: Mapping[str, Any], rows: int, rng: np.random.Generator, *,
                     split: str = "train", offset: int = 0,
                     download: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -449,22 +231,16 @@ def generate_images(params: Mapping[str, Any], rows: int, rng: np.random.Generat
         ImageSourceError: source not found, or too few images for the requested rows.
         KeyError: not an image dataset kind.
     """
-    kind = params["kind"]
-    if kind not in IMAGE_KINDS:
-        raise KeyError(f"dataset kind {kind!r} is not an image kind; expected one of "
-                       f"{list(IMAGE_KINDS)}")
+    mix = MIXERS.get(params["kind"])
+    if mix is None:
+        raise KeyError(f"dataset kind {params['kind']!r} is not an image kind; expected one of "
+                       f"{sorted(MIXERS)}")
     src_split = SOURCE_SPLIT[split]
     source = str(params.get("source", "fashion_mnist"))
     images = load_images(source, src_split, download=download)
     clean = source_rows(images, image_indices(params, split, offset, rows), source, src_split)
     clean = np.asarray(clean, dtype=np.float32)  # source_rows returned a new array
-    if kind == "images":
-        mixed = add_gaussian_noise(clean, float(params["noise_std"]), rng,
-                                   bool(params.get("clip", True)))
-    else:
-        sigma = rng.uniform(params["blur_sigma_min"], params["blur_sigma_max"], size=rows)
-        r = rng.uniform(params["noise_range_min"], params["noise_range_max"], size=rows)
-        mixed = blur_and_noise(clean, sigma, r, rng, bool(params.get("clip", False)))
+    mixed = mix(params, clean, rng)
     return clean, np.subtract(mixed, clean, dtype=np.float32)
 
 
@@ -508,6 +284,14 @@ def param_errors(path: str, params: Mapping[str, Any]) -> list[str]:
         if lo in params and hi in params and params[lo] > params[hi]:
             errors.append(f"{path}.{lo}: {params[lo]} must not exceed {path}.{hi} "
                           f"({params[hi]})")
+    source = params.get("source")
+    if isinstance(source, str) and source not in NAMED_SOURCES:
+        problem = source_path_problem(source)
+        if problem:
+            errors.append(f"{path}.source: {source!r} {problem}; expected one of "
+                          f"{sorted(NAMED_SOURCES)} or an existing .npz file (x_train, x_test) "
+                          "or folder of IDX files (train-images-idx3-ubyte[.gz], "
+                          "t10k-images-idx3-ubyte[.gz])")
     cap = source_capacity(params)
     if cap:
         for split, key in (("train", "train_size"), ("validation", "validation_size")):

@@ -4,12 +4,12 @@ Shards are read one at a time (checked against the manifest by
 :class:`~denoisebench.data.shards.DatasetReader`), permuted in numpy in blocks of at least
 ``shuffle_buffer`` rows, and handed to TensorFlow as whole batches, then ``prefetch``: memory
 stays bounded by the shuffle block plus one shard, whatever the dataset's size, and tf.data does
-no per-example work (REFERENCE.md: yielding single rows from Python runs at ~6,000 samples/s).
+no per-example work (docs/workflow.md: yielding single rows from Python runs at ~6,000 samples/s).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,48 @@ Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def _add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mixed[..., None], clean[..., None]
+
+
+def _batches(reader: DatasetReader, order: Sequence[Any], kinds: Sequence[str],
+             batch_size: int, block_rows: int, rng: np.random.Generator | None,
+             transform: Transform) -> Iterator[tuple[np.ndarray, ...]]:
+    """One epoch's batches: shards in ``order`` gathered into blocks of at least
+    ``block_rows`` rows, each permuted by ``rng`` (None: kept in order) and cut into batches;
+    the rows left over from a block start the next one."""
+    block: list[list[np.ndarray]] = [[] for _ in kinds]
+    rows = 0
+    for entry in order:
+        for i, k in enumerate(kinds):
+            block[i].append(reader.read_entry(entry, k))
+        rows += entry.rows
+        if rows < block_rows:
+            continue
+        rest = yield from _emit(_joined(block, rows, rng), batch_size, transform, final=False)
+        block, rows = [[r] for r in rest], len(rest[0])
+    if rows:
+        yield from _emit(_joined(block, rows, rng), batch_size, transform, final=True)
+
+
+def _joined(block: list[list[np.ndarray]], rows: int,
+            rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Each kind's pieces of a block concatenated (and permuted the same way by ``rng``)."""
+    arrays = [np.concatenate(b) for b in block]
+    if rng is not None:
+        perm = rng.permutation(rows)
+        arrays = [a[perm] for a in arrays]
+    return arrays
+
+
+def _emit(arrays: list[np.ndarray], batch_size: int, transform: Transform,
+          final: bool) -> Generator[tuple[np.ndarray, ...], None, list[np.ndarray]]:
+    """Yield the whole batches of ``arrays`` (and, when ``final``, the last partial one);
+    return the rows left over."""
+    n = len(arrays[0])
+    stop = n if final else n - n % batch_size
+    for start in range(0, stop, batch_size):
+        part = transform(*(a[start:start + batch_size] for a in arrays))
+        yield tuple(np.asarray(p, np.float32) for p in part)
+    return [a[stop:] for a in arrays]
 
 
 def stream(
@@ -67,35 +109,9 @@ def stream(
         if shuffle:
             rng.shuffle(order)
         epoch[0] += 1
-        block: list[list[np.ndarray]] = [[] for _ in kinds]
-        rows = 0
-
-        def emit(arrays: list[np.ndarray], final: bool):
-            n = len(arrays[0])
-            stop = n if final else n - n % batch_size
-            for start in range(0, stop, batch_size):
-                part = transform(*(a[start:start + batch_size] for a in arrays))
-                yield tuple(np.asarray(p, np.float32) for p in part)
-            return [a[stop:] for a in arrays]
-
-        for entry in order:
-            for i, k in enumerate(kinds):
-                block[i].append(reader.read_entry(entry, k))
-            rows += entry.rows
-            if rows < (shuffle_buffer if shuffle else batch_size):
-                continue
-            arrays = [np.concatenate(b) for b in block]
-            if shuffle:
-                perm = rng.permutation(rows)
-                arrays = [a[perm] for a in arrays]
-            rest = yield from emit(arrays, final=False)
-            block, rows = [[r] for r in rest], len(rest[0])
-        if rows:
-            arrays = [np.concatenate(b) for b in block]
-            if shuffle:
-                perm = rng.permutation(rows)
-                arrays = [a[perm] for a in arrays]
-            yield from emit(arrays, final=True)
+        yield from _batches(reader, order, kinds, batch_size,
+                            shuffle_buffer if shuffle else batch_size, rng if shuffle else None,
+                            transform)
 
     # Batches are cut and shuffled in numpy (blocks of >= shuffle_buffer rows from consecutive
     # shards, permuted): no per-example work in tf.data, which on 2 cores competed with training.

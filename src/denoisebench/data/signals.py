@@ -7,7 +7,7 @@ Every generator takes a dataset's params (a mapping from params.yaml), a number 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ MULTISINE_BLOCK_ROWS = 256
 def scale_noise_to_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """Scale each row of ``noise`` so that ``clean`` vs ``noise`` has SNR ``snr_db`` exactly.
 
-    SNR = 10 log10(sum clean^2 / sum noise^2) per row (REFERENCE.md, "Metrics"). Arrays are
+    SNR = 10 log10(sum clean^2 / sum noise^2) per row (docs/judging.md, "Metrics"). Arrays are
     ``(rows, time)``; the result has the dtype of ``noise``.
 
     Raises:
@@ -41,8 +41,8 @@ def multisine_tones(
     ``(rows, n_sines)`` float64.
 
     Exposed so that an oracle can recover a shard's true frequencies by replaying its
-    SeedSequence (:func:`denoisebench.bounds.true_multisine_frequencies`) instead of storing
-    them: the shards stay the interface, and the same params give the same draws.
+    SeedSequence (:func:`denoisebench.evaluation.bounds.true_multisine_frequencies`) instead of
+    storing them: the shards stay the interface, and the same params give the same draws.
     """
     k = int(params["n_sines"])
     freqs = rng.uniform(params["fmin_hz"], params["fmax_hz"], size=(rows, k))
@@ -101,15 +101,6 @@ def multisine(params: Mapping[str, Any], rows: int, rng: np.random.Generator) ->
     return clean, noise
 
 
-def images(params: Mapping[str, Any], rows: int, rng: np.random.Generator, *,
-           split: str = "train", offset: int = 0) -> Generated:
-    """Image kinds (seeds 002, 003): ``(rows, 28, 28)`` float32 clean and noise for source rows
-    ``[offset, offset + rows)`` of ``split``; see :mod:`denoisebench.data.images`."""
-    from .images import generate_images
-
-    return generate_images(params, rows, rng, split=split, offset=offset)
-
-
 def quadratic(params: Mapping[str, Any], rows: int, rng: np.random.Generator) -> Generated:
     """Seed 000's task widened: random quadratics y = a (x - h)^2 + k in white Gaussian noise.
 
@@ -162,24 +153,39 @@ def missing_targets(clean: np.ndarray, fraction: float, rng: np.random.Generator
     return out
 
 
-#: dataset kind -> generator
-GENERATORS: dict[str, Callable[[Mapping[str, Any], int, np.random.Generator], Generated]] = {
-    "multisine": multisine,
-    "quadratic": quadratic,
-    "sine": sine,
-    "images": images,
-    "images_blur": images,
-}
-#: kinds whose generator also takes the shard's ``split`` and row ``offset`` (keywords)
-SHARD_AWARE = frozenset({"images", "images_blur"})
+def multisine_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
+    """One multisine example: ``fs * duration_s`` samples."""
+    return (round(float(params["fs"]) * float(params["duration_s"])),)
 
 
-def signal_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
-    """Shape of one example (without the batch axis) for a generated 1-D dataset."""
-    if params["kind"] == "multisine":
-        return (round(float(params["fs"]) * float(params["duration_s"])),)
-    if params["kind"] in ("quadratic", "sine"):
-        return (int(params["length"]),)
-    if params["kind"] in SHARD_AWARE:  # MNIST-format images
-        return (28, 28)
-    raise KeyError(f"no signal shape known for dataset kind {params['kind']!r}")
+def length_shape(params: Mapping[str, Any]) -> tuple[int, ...]:
+    """One example of the kinds with a ``length`` (quadratic, sine): ``length`` samples."""
+    return (int(params["length"]),)
+
+
+def multisine_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
+    """Checks of a ``multisine`` dataset (seed 004) beyond the schema: the band below Nyquist
+    and at least 8 samples; ``p`` is ``datasets.<name>``."""
+    errors = []
+    fs = ds.get("fs")
+    if ds["fmin_hz"] >= ds["fmax_hz"]:
+        errors.append(f"{p}.fmin_hz: {ds['fmin_hz']} must be below {p}.fmax_hz "
+                      f"({ds['fmax_hz']})")
+    if ds["fmax_hz"] >= fs / 2:
+        errors.append(f"{p}.fmax_hz: {ds['fmax_hz']} Hz must be below Nyquist "
+                      f"(fs/2 = {fs / 2} Hz)")
+    if round(fs * ds["duration_s"]) < 8:
+        errors.append(f"{p}.duration_s: fs * duration_s = {fs * ds['duration_s']} "
+                      "samples; expected at least 8")
+    return errors
+
+
+def curve_errors(p: str, ds: Mapping[str, Any]) -> list[str]:
+    """Checks of the ``quadratic`` and ``sine`` kinds (seeds 000, 001): every ``*_range`` is
+    ``[low, high]`` with low <= high (the lowpass' padding: the baselines' own check)."""
+    errors = []
+    for key in ("a_range", "h_range", "k_range"):
+        if key in ds and ds[key][0] > ds[key][1]:
+            errors.append(f"{p}.{key}: low {ds[key][0]} exceeds high {ds[key][1]}; expected "
+                          "[low, high]")
+    return errors

@@ -15,9 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from . import checks
+
 #: (mp, example shape, steps per epoch, jit_compile) -> (compiled model, extra callbacks)
 Recipe = Callable[[Mapping[str, Any], Sequence[int], int, bool], tuple[Any, list[Any]]]
 Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+ModelCheck = Callable[[str, Mapping[str, Any], Mapping[str, Any]], list[str]]
+#: seed 004's generator: four stride-2 encoder blocks, so windows are multiples of 2**4
+GAN_WINDOW_MULTIPLE = 16
 
 
 def add_channel(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,9 +53,13 @@ class ModelSpec:
     # gan_l1, bigru, conv1d_ae, conv2d_ae, dense_ae). A model kind whose kernels misbehave with
     # oneDNN can set False.
     onednn: bool = True
-    # (mp, dataset params, seed) -> the transform of the *training* batches, when it differs
-    # from ``transform`` (issue 15's kinds: a fresh noise draw per batch, models.modern);
-    # validation batches always use ``transform``.
+    #: 1-D examples must be a multiple of this many samples (seed 004: four stride-2 blocks)
+    window_multiple: int = 1
+    #: ``(key path, models.<name> params, its dataset's params) -> problems`` (no Keras)
+    checks: ModelCheck = checks.no_errors
+    #: (mp, dataset params, seed) -> the transform of the *training* batches, when it differs
+    #: from ``transform`` (issue 15's kinds: a fresh noise draw per batch, models.modern);
+    #: validation batches always use ``transform``.
     train_transform: Callable[[Mapping[str, Any], Mapping[str, Any], int], Transform] | None = None
 
 
@@ -68,57 +77,74 @@ def lazy(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
+def _row(module: str, builder: str, recipe: str, **fields: Any) -> ModelSpec:
+    """A registry row whose builder and recipe are ``module.builder``/``module.recipe``
+    (imported on first use, see :func:`lazy`)."""
+    return ModelSpec(builder=lazy(module, builder), recipe=lazy(module, recipe), **fields)
+
+
 #: dataset kinds of issue 15's 1-D and 2-D models
-SIGNAL_KINDS = ("multisine", "quadratic", "sine", "folder")
-IMAGE_KINDS = ("images", "images_blur")
+MODERN_SIGNAL_KINDS = ("multisine", "quadratic", "sine", "folder")
+MODERN_IMAGE_KINDS = ("images", "images_blur")
 
 REGISTRY: dict[str, ModelSpec] = {
-    "gan": ModelSpec(lazy("gan", "build_gan"), lazy("gan", "recipe_gan"), 282_177,
-                     "seed 004 (GAN-trained 1-D conv autoencoder, generator)",
-                     ("multisine", "folder")),
-    "gan_l1": ModelSpec(lazy("gan", "build_generator"), lazy("gan", "recipe_l1"), 282_177,
-                        "seed 004 generator trained on L1 alone (ablation)",
-                        ("multisine", "folder")),
-    "conv1d_ae": ModelSpec(lazy("conv1d", "build_conv1d_ae"), lazy("conv1d", "recipe_conv1d_ae"),
-                           28_737, "seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
-                           ("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
-                           scaling={"kind": "minmax"}),
-    "rnn": ModelSpec(lazy("rnn", "build_rnn"), lazy("rnn", "recipe_recurrent"), 991,
-                     "seed 001 (SimpleRNN(30) + Dense, masked L1)", ("sine", "folder")),
-    "birnn": ModelSpec(lazy("rnn", "build_birnn"), lazy("rnn", "recipe_recurrent"), 1_981,
-                       "seed 001 (bidirectional SimpleRNN(30) + Dense, masked L1; Keras count)",
-                       ("sine", "folder")),
-    "gru": ModelSpec(lazy("rnn", "build_gru"), lazy("rnn", "recipe_recurrent"), 3_001,
-                     "GRU(30) + Dense, masked L1 (seed 001's cell, one direction)",
-                     ("sine", "folder")),
-    "bigru": ModelSpec(lazy("rnn", "build_bigru"), lazy("rnn", "recipe_recurrent"), 6_001,
-                       "seed 001 (bidirectional GRU(30) + Dense, masked L1)", ("sine", "folder")),
-    "dense_ae": ModelSpec(lazy("dense", "build_dense_ae"), lazy("dense", "recipe_dense"), 50_992,
-                          "seed 002 (dense autoencoder 784-32-784)", ("images", "images_blur"),
-                          transform=lazy("dense", "flatten"),
-                          model_input_shape=lazy("dense", "flat_shape")),
-    "conv2d_ae": ModelSpec(lazy("conv2d", "build_conv2d_ae"), lazy("conv2d", "recipe_conv2d"),
-                           4_385, "seed 002 (convolutional autoencoder, Gaussian noise)",
-                           ("images", "images_blur")),
-    "conv2d_ae_blur": ModelSpec(lazy("conv2d", "build_conv2d_ae"),
-                                lazy("conv2d", "recipe_conv2d"), 4_385,
-                                "seed 003 (convolutional autoencoder, blur + uniform noise)",
-                                ("images_blur",)),
+    "gan": _row("gan", "build_gan", "recipe_gan",
+        seed_params=282_177, source="seed 004 (GAN-trained 1-D conv autoencoder, generator)",
+        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
+    "gan_l1": _row("gan", "build_generator", "recipe_l1",
+        seed_params=282_177, source="seed 004 generator trained on L1 alone (ablation)",
+        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
+    "conv1d_ae": _row("conv1d", "build_conv1d_ae", "recipe_conv1d_ae",
+        seed_params=28_737, source="seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
+        dataset_kinds=("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
+        scaling={"kind": "minmax"}, checks=checks.conv1d_errors),
+    "rnn": _row("rnn", "build_rnn", "recipe_recurrent",
+        seed_params=991, source="seed 001 (SimpleRNN(30) + Dense, masked L1)",
+        dataset_kinds=("sine", "folder")),
+    "birnn": _row("rnn", "build_birnn", "recipe_recurrent",
+        seed_params=1_981, source="seed 001 (bidirectional SimpleRNN(30) + Dense, masked L1; "
+                                  "Keras count)",
+        dataset_kinds=("sine", "folder")),
+    "gru": _row("rnn", "build_gru", "recipe_recurrent",
+        seed_params=3_001, source="GRU(30) + Dense, masked L1 (seed 001's cell, one direction)",
+        dataset_kinds=("sine", "folder")),
+    "bigru": _row("rnn", "build_bigru", "recipe_recurrent",
+        seed_params=6_001, source="seed 001 (bidirectional GRU(30) + Dense, masked L1)",
+        dataset_kinds=("sine", "folder")),
+    "dense_ae": _row("dense", "build_dense_ae", "recipe_dense",
+        seed_params=50_992, source="seed 002 (dense autoencoder 784-32-784)",
+        dataset_kinds=("images", "images_blur"), transform=lazy("dense", "flatten"),
+        model_input_shape=lazy("dense", "flat_shape")),
+    "conv2d_ae": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
+        seed_params=4_385, source="seed 002 (convolutional autoencoder, Gaussian noise)",
+        dataset_kinds=("images", "images_blur")),
+    "conv2d_ae_blur": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
+        seed_params=4_385, source="seed 003 (convolutional autoencoder, blur + uniform noise)",
+        dataset_kinds=("images_blur",)),
     # issue 15: modern denoisers (models/resnet.py, models/unet.py, recipe in models/modern.py)
-    "dncnn1d": ModelSpec(lazy("resnet", "build_dncnn1d"), lazy("resnet", "recipe_dncnn1d"), None,
-                         "residual dilated CNN (DnCNN residual learning, Zhang et al. 2017; "
-                         "TCN-style dilations)", SIGNAL_KINDS,
-                         train_transform=lazy("modern", "train_transform")),
-    "unet1d": ModelSpec(lazy("unet", "build_unet1d"), lazy("unet", "recipe_unet1d"), None,
-                        "1-D U-Net after Wave-U-Net (Stoller et al. 2018), residual output",
-                        SIGNAL_KINDS, train_transform=lazy("modern", "train_transform")),
-    "dncnn2d": ModelSpec(lazy("resnet", "build_dncnn2d"), lazy("resnet", "recipe_dncnn2d"), None,
-                         "DnCNN (Zhang et al. 2017)", IMAGE_KINDS,
-                         train_transform=lazy("modern", "train_transform")),
-    "unet2d": ModelSpec(lazy("unet", "build_unet2d"), lazy("unet", "recipe_unet2d"), None,
-                        "small 2-D U-Net (Ronneberger et al. 2015), residual output",
-                        IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
+    "dncnn1d": _row("resnet", "build_dncnn1d", "recipe_dncnn1d",
+        seed_params=None, source="residual dilated CNN (DnCNN residual learning, Zhang et al. "
+                                 "2017; TCN-style dilations)",
+        dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.dncnn1d_errors,
+        train_transform=lazy("modern", "train_transform")),
+    "unet1d": _row("unet", "build_unet1d", "recipe_unet1d",
+        seed_params=None, source="1-D U-Net after Wave-U-Net (Stoller et al. 2018), residual "
+                                 "output",
+        dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
+        train_transform=lazy("modern", "train_transform")),
+    "dncnn2d": _row("resnet", "build_dncnn2d", "recipe_dncnn2d",
+        seed_params=None, source="DnCNN (Zhang et al. 2017)",
+        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
+    "unet2d": _row("unet", "build_unet2d", "recipe_unet2d",
+        seed_params=None, source="small 2-D U-Net (Ronneberger et al. 2015), residual output",
+        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
 }
+
+
+def window_multiple(kind: str | None) -> int:
+    """The number of samples a 1-D example of model ``kind`` must be a multiple of (1: any
+    length; unknown kinds: 1, the schema reports them)."""
+    return REGISTRY[kind].window_multiple if kind in REGISTRY else 1
 
 
 def spec(kind: str) -> ModelSpec:
@@ -140,6 +166,33 @@ def build(kind: str, **kwargs: Any) -> Any:
         KeyError: unknown kind.
     """
     return spec(kind).builder(**kwargs)
+
+
+def model_errors(cfg: Mapping[str, Any]) -> list[str]:
+    """Every model's checks, in params order: a known dataset whose kind the model kind can
+    train on, the kind's own checks, warm-up epochs within ``epochs``."""
+    errors: list[str] = []
+    datasets = cfg.get("datasets", {})
+    for name, model in cfg.get("models", {}).items():
+        p = f"models.{name}"
+        ds_name = model.get("dataset")
+        if ds_name not in datasets:
+            errors.append(f"{p}.dataset: {ds_name!r} is not a dataset in params; "
+                          f"expected one of {sorted(datasets)}")
+            continue
+        spec = REGISTRY.get(model.get("kind"))
+        allowed = spec.dataset_kinds if spec else ()
+        ds_kind = datasets[ds_name].get("kind")
+        if ds_kind not in allowed:
+            errors.append(f"{p}.dataset: model kind {model.get('kind')!r} cannot train on dataset "
+                          f"{ds_name!r} of kind {ds_kind!r}; expected a dataset of kind "
+                          f"{list(allowed)}")
+        if spec:
+            errors += spec.checks(p, model, datasets[ds_name])
+        if "warmup_epochs" in model and model["warmup_epochs"] > model["epochs"]:
+            errors.append(f"{p}.warmup_epochs: {model['warmup_epochs']} exceeds {p}.epochs "
+                          f"({model['epochs']})")
+    return errors
 
 
 def count_trainable(model: Any) -> int:

@@ -1,6 +1,6 @@
 """Seed 000: the Conv1D / Conv1DTranspose denoising autoencoder on min-max scaled signals.
 
-Architecture (REFERENCE.md, task ``quadratic``): Conv1D(128, 3, relu, "valid") ->
+Architecture (docs/models.md ("conv1d_ae")): Conv1D(128, 3, relu, "valid") ->
 Conv1D(32, 3, relu, "valid") -> Conv1DTranspose(32, 3, relu, "valid") ->
 Conv1DTranspose(128, 3, relu, "valid") -> Conv1D(1, 3, sigmoid, "same"); every kernel
 ``he_uniform`` with the ``max_norm(2.0)`` constraint: 28,737 trainable parameters.
@@ -56,14 +56,14 @@ import keras
 import numpy as np
 from keras import constraints, layers
 
-from ..config import conv1d_dilation_errors, conv1d_encoder_shrink
+from .checks import conv1d_dilation_errors, conv1d_encoder_shrink
 
 #: the seed's layer list: (layer, filters, activation)
 LAYERS = (("conv", 128, "relu"), ("conv", 32, "relu"), ("deconv", 32, "relu"),
           ("deconv", 128, "relu"))
 
 #: the seed's dilation rates of the four ``LAYERS`` (plain convolutions); checked by
-#: :func:`denoisebench.config.conv1d_dilation_errors`
+#: :func:`denoisebench.models.checks.conv1d_dilation_errors`
 SEED_DILATIONS = (1, 1, 1, 1)
 
 

@@ -4,8 +4,8 @@ Encoder: Conv2D(16, 3, relu, same) -> MaxPool(2, same) -> Conv2D(8) -> MaxPool -
 MaxPool(same): 28 -> 14 -> 7 -> 4. Decoder: Conv2D(8) -> Up(2) -> Conv2D(8) -> Up ->
 Conv2D(16, 3, relu, *valid*) -> Up -> Conv2D(1, 3, sigmoid, same): 4 -> 8 -> 16 -> 14 -> 28.
 The valid convolution is what brings 16 back to 14 so that the last upsampling gives 28
-(REFERENCE.md, tasks ``images``). Input and output ``(batch, 28, 28, 1)`` in [0, 1].
-Seed 002 trains it with Adam, seed 003 (on blurred + noisy copies, model ``conv2d_ae_blur``)
+(docs/models.md ("conv2d_ae"); docs/tasks.md ("images")). Input and output ``(batch, 28, 28, 1)`` in
+[0, 1]. Seed 002 trains it with Adam, seed 003 (on blurred + noisy copies, model ``conv2d_ae_blur``)
 with Adadelta; both with binary cross-entropy, batch 128.
 """
 

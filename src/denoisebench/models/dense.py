@@ -1,6 +1,6 @@
 """Seed 002's dense autoencoder: 784 -> Dense(32, relu) -> Dense(784, sigmoid).
 
-50,992 trainable parameters (784*32 + 32 + 32*784 + 784; REFERENCE.md, tasks ``images``).
+50,992 trainable parameters (784*32 + 32 + 32*784 + 784; docs/models.md ("dense_ae")).
 Images ``(28, 28)`` are flattened to 784 values in [0, 1] (the registry's transform does it);
 the output is a pixel intensity in [0, 1] per value. Training (seeds 002/003): binary
 cross-entropy, Adam (or Adadelta), batch 128; see :func:`recipe_autoencoder`.

@@ -1,6 +1,6 @@
 """Seed 004: the GAN-trained 1-D convolutional autoencoder denoiser and its L1-only ablation.
 
-Architecture (REFERENCE.md, task ``multisine``): the generator is 4 encoder blocks
+Architecture (docs/models.md ("gan")): the generator is 4 encoder blocks
 Conv1D(16, kernel 64, stride 2, "same") -> BatchNorm -> LeakyReLU and 4 decoder blocks
 Conv1DTranspose(32, kernel 64, stride 2, "same") -> BatchNorm -> LeakyReLU, then a linear
 Conv1D(1, kernel 64, "same") head: 282,177 trainable parameters for 256-sample input. The
@@ -20,6 +20,8 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from . import GAN_WINDOW_MULTIPLE
+
 
 def build_generator(length: int = 256, name: str = "generator") -> keras.Model:
     """Seed 004's generator: input ``(batch, length, 1)`` -> output ``(batch, length, 1)``.
@@ -29,8 +31,9 @@ def build_generator(length: int = 256, name: str = "generator") -> keras.Model:
     Raises:
         ValueError: ``length`` is not a positive multiple of 16.
     """
-    if length <= 0 or length % 16:
-        raise ValueError(f"generator length must be a positive multiple of 16, got {length}")
+    if length <= 0 or length % GAN_WINDOW_MULTIPLE:
+        raise ValueError(f"generator length must be a positive multiple of "
+                         f"{GAN_WINDOW_MULTIPLE}, got {length}")
     inputs = keras.Input(shape=(length, 1), name="mixed")
     x = inputs
     for i in range(4):

@@ -183,7 +183,7 @@ def int_list(values: Sequence[Any]) -> list[int]:
 
 
 # --------------------------------------------------------------------------- geometry
-# (Keras-free: config.py's semantic checks use these while Snakemake parses the workflow.)
+# (Keras-free: models/checks.py's params checks use these while Snakemake parses the workflow.)
 def dilation_levels(length: int, kernel_size: int = 3) -> int:
     """Smallest ``m`` such that dilations ``1, 2, ..., 2^(m-1)`` between an undilated stem and
     head (:func:`dncnn1d_receptive_field`) see ``2 length - 1`` samples: every output sample
@@ -215,7 +215,7 @@ def unet_receptive_field(depth: int, kernel_size: int, convs_per_level: int = 1)
     convolution (``ceil(k / 2)`` taps at stride ``2^(i+1)``) and its ``convs_per_level``
     convolutions; ``convs_per_level`` convolutions at the bottleneck (stride ``2^depth``); the
     head's 1-tap convolution adds nothing. An upper bound of the measured field (the stride-2
-    taps' alignment may trim a few samples; tests/test_modern_models.py measures it)."""
+    taps' alignment may trim a few samples; tests/unit/models/test_modern_models.py measures it)."""
     k = int(kernel_size)
     reach = 0  # samples either side, times 2: total span - 1
     for i in range(int(depth)):

@@ -4,8 +4,9 @@ Architecture (seed 001, in PyTorch there): one recurrent layer of 30 units over 
 sequence, then a per-step ``Linear(units * directions -> 1)`` and ``tanh``. In Keras:
 ``SimpleRNN``/``GRU(30, return_sequences=True)`` (optionally ``Bidirectional``, concatenated),
 an optional ``Dropout`` on the recurrent outputs, ``Dense(1, tanh)``. Trainable parameters
-(REFERENCE.md; Keras' GRU uses ``reset_after=True``): RNN 991, BiRNN 1,981, GRU 3,001,
-BiGRU 6,001. Input and output ``(batch, time, 1)`` in signal units (any ``time``).
+(docs/models.md ("rnn", "birnn", "gru", "bigru"); Keras' GRU uses ``reset_after=True``): RNN 991,
+BiRNN 1,981, GRU 3,001, BiGRU 6,001. Input and output ``(batch, time, 1)`` in signal units (any
+``time``).
 
 The seed passes ``dropout=0.1`` to its bidirectional RNN and GRU; PyTorch applies that
 dropout only *between* stacked layers, so with one layer it does nothing (PyTorch warns).

@@ -107,7 +107,7 @@ def build_unet2d(shape: Sequence[int] = (28, 28), width: int = 16, depth: int = 
         raise ValueError(f"unet2d needs a 2-D shape and positive sizes; got {list(shape)}, "
                          f"width {width}, depth {depth}, convs_per_level {convs_per_level}")
     h, w = (int(s) for s in shape)
-    # LeakyReLU, not ReLU: with ReLU the default run's images_unet (seed 20261126, lr 2e-3)
+    # LeakyReLU, not ReLU: with ReLU the images_unet run (seed 20261126, lr 2e-3)
     # lost every unit in its first epoch and stayed at the identity (PSNR 16.3 dB, input 16.0)
     conv = {"padding": "same", "activation": "leaky_relu"}
     inputs = keras.Input(shape=(h, w, 1), name="mixed")

@@ -1,7 +1,7 @@
 """The HTML report: ``reports/index.html`` with PNG figures under ``reports/figures/``.
 
 Self-contained (inline CSS, local images, no scripts, no external requests: it opens
-offline; tests/test_report.py renders it in headless Chromium). Read from the pipeline's
+offline; tests/unit/report/test_report.py renders it in headless Chromium). Read from the pipeline's
 outputs only: ``metrics/<model>.json``, ``metrics/<model>/{panels.npz,sweep.csv}`` (1-D),
 ``metrics/<model>/robustness.npz`` (images), ``models/<model>/history.csv`` and
 ``models/<model>/metadata.json``.
@@ -21,9 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from ..data.shards import atomic_write_text
+from ..atomic import atomic_write_text
+from ..data import kinds
 from . import images as image_report
 from . import signals as signal_report
 
@@ -50,12 +49,24 @@ code{background:#f4f4f4;padding:0 .2rem}
 """
 
 
-def read_history(path: Path) -> pd.DataFrame | None:
-    """``history.csv`` with one row per epoch (a resumed run's repeated epochs: last wins)."""
-    if not path.exists():
-        return None
-    h = pd.read_csv(path)
-    return h.drop_duplicates("epoch", keep="last").sort_values("epoch") if "epoch" in h else None
+def _read_outputs(cfg: Mapping[str, Any], metrics_dir: Path, models_dir: Path,
+                  ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """``({model: metrics}, {model: metadata})`` of every model in params.
+
+    Raises:
+        FileNotFoundError: a model's metrics file is missing (run ``evaluate`` first).
+    """
+    results: dict[str, dict[str, Any]] = {}
+    metadata: dict[str, dict[str, Any]] = {}
+    for m in cfg["models"]:
+        path = metrics_dir / f"{m}.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: metrics of model {m!r} missing; run "
+                                    f"`denoisebench evaluate --model {m}` first")
+        results[m] = json.loads(path.read_text())
+        meta_path = models_dir / m / "metadata.json"
+        metadata[m] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return results, metadata
 
 
 def render(
@@ -72,31 +83,17 @@ def render(
     metrics_dir, models_dir, out_dir = Path(metrics_dir), Path(models_dir), Path(out_dir)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, dict[str, Any]] = {}
-    metadata: dict[str, dict[str, Any]] = {}
-    for m in cfg["models"]:
-        path = metrics_dir / f"{m}.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: metrics of model {m!r} missing; run "
-                                    f"`denoisebench evaluate --model {m}` first")
-        results[m] = json.loads(path.read_text())
-        meta_path = models_dir / m / "metadata.json"
-        metadata[m] = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-
+    results, metadata = _read_outputs(cfg, metrics_dir, models_dir)
     by_dataset: dict[str, list[str]] = {}
     for m, mp in cfg["models"].items():
         by_dataset.setdefault(mp["dataset"], []).append(m)
 
     first_screen, sections = [], []
     for ds_name, models in by_dataset.items():
-        if cfg["datasets"][ds_name]["kind"] in ("images", "images_blur"):  # PSNR/SSIM section
-            head, body = image_report.section(ds_name, cfg["datasets"][ds_name], models, results,
-                                              metadata, metrics_dir, models_dir, fig_dir)
-            first_screen.append(head)
-            sections.append(body)
-            continue
-        head, body = signal_report.section(ds_name, cfg["datasets"][ds_name], models, results,
-                                           metadata, metrics_dir, models_dir, fig_dir)
+        ds = cfg["datasets"][ds_name]
+        modality = image_report if kinds.is_image(ds) else signal_report  # PSNR/SSIM or SNR
+        head, body = modality.section(ds_name, ds, models, results, metadata, metrics_dir,
+                                      models_dir, fig_dir)
         first_screen.append(head)
         sections.append(body)
 
@@ -106,7 +103,7 @@ def render(
                 for d, body in zip(by_dataset, sections, strict=True)]
     nav = "Datasets: " + " ".join(f"<a href='#ds-{html.escape(d)}'>{html.escape(d)}</a>"
                                   for d in by_dataset)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -12,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..data.shards import atomic_write_bytes  # noqa: E402
+from ..atomic import atomic_write_bytes  # noqa: E402
 
 COLORS = {"clean": "#1b9e77", "mixed": "#999999", "lowpass": "#7570b3"}
 MODEL_COLOR = "#d95f02"
@@ -24,6 +25,27 @@ KIND_PALETTES = {
     "parametric": ["#252525", "#525252", "#737373"],
     "limit": ["#000000"],
 }
+
+
+def read_history(path: Path) -> pd.DataFrame | None:
+    """``history.csv`` with one row per epoch (a resumed run's repeated epochs: last wins)."""
+    if not path.exists():
+        return None
+    h = pd.read_csv(path)
+    return h.drop_duplicates("epoch", keep="last").sort_values("epoch") if "epoch" in h else None
+
+
+def training_html(ds_name: str, models: Sequence[str], models_dir: Path,
+                  fig_dir: Path) -> list[str]:
+    """The "Training curves" part of a dataset's section (none when no model has a
+    ``history.csv``); the figure is ``<dataset>_training.png``."""
+    histories = {m: h for m in models
+                 if (h := read_history(models_dir / m / "history.csv")) is not None}
+    if not histories:
+        return []
+    fig = training_curves(histories, fig_dir / f"{ds_name}_training.png")
+    return [f"<h3>Training curves</h3><img src='figures/{fig.name}' "
+            f"alt='training curves on {ds_name}'>"]
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
@@ -74,6 +96,43 @@ def color_map(methods: Sequence[str], kinds: Mapping[str, str]) -> dict[str, str
     return out
 
 
+def _time_row(axes: Sequence[Any], t: np.ndarray, span: int, series: Mapping[str, np.ndarray],
+              cols: Sequence[str], cmap: Mapping[str, str], titles: Mapping[str, str] | None,
+              x_label: str | None) -> None:
+    """One example's time panels: each column's signal (over the clean target, faint), on the
+    mixture's range; ``titles`` on the first row, ``x_label`` on the last."""
+    mixed = series["mixed"]
+    lo, hi = float(np.nanmin(mixed[:span])), float(np.nanmax(mixed[:span]))
+    pad = 0.08 * (hi - lo) + 1e-9
+    for ax, name in zip(axes, cols, strict=True):
+        if name not in ("clean", "mixed"):
+            ax.plot(t, series["clean"][:span], color=COLORS["clean"], lw=2.0, alpha=0.45)
+        ax.plot(t, series[name][:span], color=cmap[name], lw=1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+        if titles is not None:
+            ax.set_title(titles[name], fontsize=8)
+        if x_label is not None:
+            ax.set_xlabel(x_label, fontsize=8)
+        ax.tick_params(labelsize=7)
+
+
+def _spectra(ax: Any, series: Mapping[str, np.ndarray], shown: Sequence[str], fs: float,
+             cmap: Mapping[str, str], labels: Mapping[str, str], first: bool,
+             x_label: str | None) -> None:
+    """One example's overlaid Hann-windowed amplitude spectra (:func:`spectrum_db`)."""
+    for name in shown:
+        f, db = spectrum_db(np.nan_to_num(series[name]), fs)
+        ax.plot(f, db, lw=0.8, color=cmap[name],
+                label=labels.get(name, name), alpha=0.5 if name == "mixed" else 0.9)
+    ax.set_ylim(-70, 0)
+    ax.tick_params(labelsize=7)
+    if first:
+        ax.set_title("amplitude spectrum, Hann (dB)", fontsize=8)
+        ax.legend(fontsize=6, loc="upper right")
+    if x_label is not None:
+        ax.set_xlabel(x_label, fontsize=8)
+
+
 def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
                   methods: Sequence[str] | None = None,
                   labels: Mapping[str, str] | None = None,
@@ -115,39 +174,17 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
     t = x0 + np.arange(span) / fs
     fig, axes = plt.subplots(n, len(cols) + 1, figsize=(2.55 * (len(cols) + 1), 1.75 * n + 0.6),
                              squeeze=False, sharex="col")
+    spectra = ["mixed", "clean", *[m for m in methods if m == model][:1],
+               *[m for m in methods if kinds.get(m) == "baseline"][:1]]
     for i in range(n):
         series = {"clean": clean[i], "mixed": mixed[i],
                   **{m: panels[f"est_{m}"][i] for m in methods}}
-        lo, hi = float(np.nanmin(mixed[i, :span])), float(np.nanmax(mixed[i, :span]))
-        pad = 0.08 * (hi - lo) + 1e-9
-        for j, name in enumerate(cols):
-            ax = axes[i, j]
-            color = cmap[name]
-            if name not in ("clean", "mixed"):
-                ax.plot(t, clean[i, :span], color=COLORS["clean"], lw=2.0, alpha=0.45)
-            ax.plot(t, series[name][:span], color=color, lw=1.0)
-            ax.set_ylim(lo - pad, hi + pad)
-            if i == 0:
-                title = f"{model} (denoised)" if name == model else labels.get(name, name)
-                ax.set_title(title, fontsize=8)
-            if i == n - 1:
-                ax.set_xlabel(x_label, fontsize=8)
-
-            ax.tick_params(labelsize=7)
-        ax = axes[i, -1]
-        shown = ["mixed", "clean", *[m for m in methods if m == model][:1],
-                 *[m for m in methods if kinds.get(m) == "baseline"][:1]]
-        for name in shown:
-            f, db = spectrum_db(np.nan_to_num(series[name]), fs)
-            ax.plot(f, db, lw=0.8, color=cmap[name],
-                    label=labels.get(name, name), alpha=0.5 if name == "mixed" else 0.9)
-        ax.set_ylim(-70, 0)
-        ax.tick_params(labelsize=7)
-        if i == 0:
-            ax.set_title("amplitude spectrum, Hann (dB)", fontsize=8)
-            ax.legend(fontsize=6, loc="upper right")
-        if i == n - 1:
-            ax.set_xlabel(f_label, fontsize=8)
+        titles = ({c: f"{model} (denoised)" if c == model else labels.get(c, c) for c in cols}
+                  if i == 0 else None)
+        _time_row(axes[i, :-1], t, span, series, cols, cmap, titles,
+                  x_label if i == n - 1 else None)
+        _spectra(axes[i, -1], series, spectra, fs, cmap, labels, first=i == 0,
+                 x_label=f_label if i == n - 1 else None)
     zoom = f"; time: first {span} of {clean.shape[1]} samples" if span < clean.shape[1] else ""
     fig.suptitle(f"{model}: validation examples (green: clean target{zoom})", fontsize=10)
     fig.tight_layout()

@@ -4,7 +4,7 @@ and seed 003's robustness figure.
 Reads only pipeline outputs (no TensorFlow): ``metrics/<model>.json`` (image keys ``psnr_db``,
 ``ssim``, ``mse``, ``mae`` with ``_ci``), ``metrics/<model>/panels.npz`` (``clean``, ``mixed``,
 ``est_<method>`` as ``(k, 28, 28)``), ``metrics/<model>/robustness.npz`` (see
-:mod:`denoisebench.image_evaluation`) and ``models/<model>/{history.csv,metadata.json}``.
+:mod:`denoisebench.evaluation.images`) and ``models/<model>/{history.csv,metadata.json}``.
 """
 
 from __future__ import annotations
@@ -192,8 +192,6 @@ def section(
     Figures go to ``fig_dir`` as ``<dataset>_metrics.png``, ``<dataset>_training.png``,
     ``<dataset>_grid.png`` and ``<dataset>_robustness.png``.
     """
-    from . import read_history
-
     df = summary_rows(results, models)
     n = int(df["n"].iloc[0])
     best = df.loc[df["psnr_db"].idxmax()]
@@ -218,39 +216,49 @@ def section(
     bars = metric_bars(df, fig_dir / f"{ds_name}_metrics.png",
                        f"{ds_name}: mean PSNR and SSIM with 95 % CI")
     parts.append(f"<img src='figures/{bars.name}' alt='PSNR and SSIM on {ds_name}'>")
-    histories = {m: h for m in models
-                 if (h := read_history(models_dir / m / "history.csv")) is not None}
-    if histories:
-        curves = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
-        parts.append(f"<h3>Training curves</h3><img src='figures/{curves.name}' "
-                     f"alt='training curves on {ds_name}'>")
-
-    panels = {m: p for m in models if (p := _load_npz(metrics_dir / m / "panels.npz"))}
-    if panels:
-        first = next(iter(panels.values()))
-        columns = {"clean": first["clean"], "noisy": first["mixed"]}
-        columns.update({m: p[f"est_{m}"] for m, p in panels.items()})
-        if bf is not None and f"est_{bf}" in first:
-            columns[f"{bf} (best filter)"] = first[f"est_{bf}"]
-        from ..image_metrics import psnr_db
-
-        scores = {k: psnr_db(first["clean"], v) for k, v in columns.items() if k != "clean"}
-        grid = image_grid(columns, fig_dir / f"{ds_name}_grid.png",
-                          f"{ds_name}: validation images (PSNR under each panel)", scores)
-        notes = "; ".join(
-            f"{html.escape(m)}: {html.escape(str(metadata.get(m, {}).get('source', '')))}, "
-            f"trained on {metadata.get(m, {}).get('train_examples', '–')} examples"
-            for m in panels)
-        parts.append(f"<h3>Validation images</h3><p class=note>{notes}.</p>"
-                     f"<img src='figures/{grid.name}' alt='image grid on {ds_name}'>")
-
-    sweeps = {m: s for m in models if (s := _load_npz(metrics_dir / m / "robustness.npz"))}
-    if sweeps:
-        fig = robustness_figure(sweeps, fig_dir / f"{ds_name}_robustness.png",
-                                f"{ds_name}: growing blur s and uniform noise ±r (seed 003)")
-        parts.append("<h3>Robustness to blur and noise</h3><p class=note>Seed 003's sweep on one "
-                     "validation image: Gaussian blur σ = 0.5·i, then uniform noise in ±0.2·i "
-                     "(i = 0..5, not clipped); first row the input, then each model's output "
-                     "(PSNR against the clean image underneath).</p>"
-                     f"<img src='figures/{fig.name}' alt='robustness sweep on {ds_name}'>")
+    parts += figures.training_html(ds_name, models, models_dir, fig_dir)
+    parts += _grid_html(ds_name, df, models, metadata, metrics_dir, fig_dir)
+    parts += _robustness_html(ds_name, models, metrics_dir, fig_dir)
     return head, "\n".join(parts)
+
+
+def _grid_html(ds_name: str, df: pd.DataFrame, models: Sequence[str],
+               metadata: Mapping[str, Mapping[str, Any]], metrics_dir: Path,
+               fig_dir: Path) -> list[str]:
+    """The "Validation images" part: clean, noisy, each model and the best filter
+    (``<dataset>_grid.png``, PSNR under each panel)."""
+    panels = {m: p for m in models if (p := _load_npz(metrics_dir / m / "panels.npz"))}
+    if not panels:
+        return []
+    bf = best_filter(df)
+    first = next(iter(panels.values()))
+    columns = {"clean": first["clean"], "noisy": first["mixed"]}
+    columns.update({m: p[f"est_{m}"] for m, p in panels.items()})
+    if bf is not None and f"est_{bf}" in first:
+        columns[f"{bf} (best filter)"] = first[f"est_{bf}"]
+    from ..evaluation.image_metrics import psnr_db
+
+    scores = {k: psnr_db(first["clean"], v) for k, v in columns.items() if k != "clean"}
+    grid = image_grid(columns, fig_dir / f"{ds_name}_grid.png",
+                      f"{ds_name}: validation images (PSNR under each panel)", scores)
+    notes = "; ".join(
+        f"{html.escape(m)}: {html.escape(str(metadata.get(m, {}).get('source', '')))}, "
+        f"trained on {metadata.get(m, {}).get('train_examples', '–')} examples"
+        for m in panels)
+    return [f"<h3>Validation images</h3><p class=note>{notes}.</p>"
+            f"<img src='figures/{grid.name}' alt='image grid on {ds_name}'>"]
+
+
+def _robustness_html(ds_name: str, models: Sequence[str], metrics_dir: Path,
+                     fig_dir: Path) -> list[str]:
+    """Seed 003's robustness sweep of every model (``<dataset>_robustness.png``)."""
+    sweeps = {m: s for m in models if (s := _load_npz(metrics_dir / m / "robustness.npz"))}
+    if not sweeps:
+        return []
+    fig = robustness_figure(sweeps, fig_dir / f"{ds_name}_robustness.png",
+                            f"{ds_name}: growing blur s and uniform noise ±r (seed 003)")
+    return ["<h3>Robustness to blur and noise</h3><p class=note>Seed 003's sweep on one "
+            "validation image: Gaussian blur σ = 0.5·i, then uniform noise in ±0.2·i "
+            "(i = 0..5, not clipped); first row the input, then each model's output "
+            "(PSNR against the clean image underneath).</p>"
+            f"<img src='figures/{fig.name}' alt='robustness sweep on {ds_name}'>"]

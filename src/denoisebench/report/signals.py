@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import baselines, bounds
+from ..evaluation import baselines, bounds
 from . import figures
 
 #: kinds of method that one could deploy on new data (oracles and the limit cannot be)
@@ -103,6 +103,14 @@ def settings_text(method: str, row: Mapping[str, Any],
     if "samples" in r:
         parts.append(f"N = {int(r['samples'])}")
     return ", ".join(parts) or "–"
+
+
+def snr_skipped(df: pd.DataFrame) -> int:
+    """Validation examples the per-example SNR means skipped (silent clean signal; the same for
+    every method of a dataset); 0 for metrics written before the count existed."""
+    if "snr_skipped" not in df:
+        return 0
+    return int(df["snr_skipped"].fillna(0).max())
 
 
 def summary_rows(results: Mapping[str, Mapping[str, Any]], models: Sequence[str]) -> pd.DataFrame:
@@ -279,16 +287,17 @@ def section(
     Figures go to ``fig_dir`` as ``<dataset>_snri.png``, ``<dataset>_sweep.png``,
     ``<dataset>_training.png`` and ``<model>_panels.png``.
     """
-    from . import read_history
-
     df = summary_rows(results, models)
     limit = reference_limit(results, models, df)
     lim_row = results[models[0]].get(bounds.LIMIT)
     best, sentence = verdict(df, limit)
     n = int(df["n"].iloc[0])
+    skipped = snr_skipped(df)
+    silent = (f", {skipped} with a silent clean signal: the per-example SNR and SI-SDR means "
+              f"skip them, the aggregate SNRi, MSE and MAE include them" if skipped else "")
     anchor = f"ds-{ds_name}"
     head = (f"<h3><a href='#{anchor}'>{html.escape(ds_name)}</a> <span class=note>"
-            f"({html.escape(describe(ds))}; {n} validation examples)</span></h3>"
+            f"({html.escape(describe(ds))}; {n} validation examples{silent})</span></h3>"
             f"<p class=verdict>{sentence}</p>"
             + first_table(df, limit, metadata, best, lim_row,
                           "cycles/sample" if float(ds.get("fs") or 1.0) == 1.0 else "Hz"))
@@ -297,6 +306,10 @@ def section(
              f"<p class=note>{html.escape(describe(ds))}. Baselines were tuned by grid search "
              "on training examples only (criterion: total squared error, i.e. the best "
              "aggregate SNRi); oracles use information no denoiser has.</p>",
+             *([f"<p class=note>Of the {n} validation examples {skipped} have a silent clean "
+                "signal (no SNR): the per-example SNR and SI-SDR means skip them "
+                "(<code>snr_skipped</code>), the aggregate SNRi, MSE and MAE include them.</p>"]
+               if skipped else []),
              detail_table(df)]
     order = [*models, *(m for m in results[models[0]] if m not in models)]
     colors = figures.color_map(order, {m: method_kind(m, models) for m in order})
@@ -304,36 +317,47 @@ def section(
                              f"{ds_name}: SNR improvement with 95 % CI", limit, colors)
     parts.append(f"<img src='figures/{bars.name}' alt='SNRi of every method on {ds_name}'>")
 
+    parts += _sweep_html(ds_name, models, results, metrics_dir, fig_dir, colors,
+                         limit if lim_row else None)
+    parts += figures.training_html(ds_name, models, models_dir, fig_dir)
+    parts += _panels_html(ds, df, models, metadata, metrics_dir, fig_dir, colors)
+    return head, "\n".join(parts)
+
+
+def _sweep_html(ds_name: str, models: Sequence[str], results: Mapping[str, Mapping[str, Any]],
+                metrics_dir: Path, fig_dir: Path, colors: Mapping[str, str],
+                limit: float | None) -> list[str]:
+    """The "SNR sweep" part (none without ``sweep.csv``); figure ``<dataset>_sweep.png``."""
     curves = read_sweeps(metrics_dir, models)
-    if curves:
-        kinds = {m: method_kind(m, models) for m in curves}
-        labels = {m: method_label(m) for m in curves}
-        order = sorted(curves, key=lambda m: ({"model": 0, "baseline": 1, "parametric": 2,
-                                               "oracle": 3}.get(kinds[m], 4)))
-        snr_in = float(np.mean([results[m][m]["snr_in_db"] for m in models]))
-        fig = figures.sweep_figure({m: curves[m] for m in order}, kinds, labels,
-                                   fig_dir / f"{ds_name}_sweep.png",
-                                   f"{ds_name}: SNR improvement against input SNR",
-                                   snr_in if math.isfinite(snr_in) else None,
-                                   limit if lim_row else None, colors)
-        parts.append(
-            "<h3>SNR sweep</h3><p class=note>The validation clean signals remixed with their "
-            "own noise rescaled to each input SNR (a subset, see <code>evaluation.sweep</code>); "
-            "models and baselines keep what they learned or were tuned on at the dataset's "
-            "SNR. Shaded: 95 % intervals; dashed: references and the limit.</p>"
-            f"<img src='figures/{fig.name}' alt='SNR sweep on {ds_name}'>")
+    if not curves:
+        return []
+    kinds = {m: method_kind(m, models) for m in curves}
+    labels = {m: method_label(m) for m in curves}
+    order = sorted(curves, key=lambda m: ({"model": 0, "baseline": 1, "parametric": 2,
+                                           "oracle": 3}.get(kinds[m], 4)))
+    snr_in = float(np.mean([results[m][m]["snr_in_db"] for m in models]))
+    fig = figures.sweep_figure({m: curves[m] for m in order}, kinds, labels,
+                               fig_dir / f"{ds_name}_sweep.png",
+                               f"{ds_name}: SNR improvement against input SNR",
+                               snr_in if math.isfinite(snr_in) else None, limit, colors)
+    return [
+        "<h3>SNR sweep</h3><p class=note>The validation clean signals remixed with their "
+        "own noise rescaled to each input SNR (a subset, see <code>evaluation.sweep</code>); "
+        "models and baselines keep what they learned or were tuned on at the dataset's "
+        "SNR. Shaded: 95 % intervals; dashed: references and the limit.</p>"
+        f"<img src='figures/{fig.name}' alt='SNR sweep on {ds_name}'>"]
 
-    histories = {m: h for m in models
-                 if (h := read_history(models_dir / m / "history.csv")) is not None}
-    if histories:
-        fig = figures.training_curves(histories, fig_dir / f"{ds_name}_training.png")
-        parts.append(f"<h3>Training curves</h3><img src='figures/{fig.name}' "
-                     f"alt='training curves on {ds_name}'>")
 
+def _panels_html(ds: Mapping[str, Any], df: pd.DataFrame, models: Sequence[str],
+                 metadata: Mapping[str, Mapping[str, Any]], metrics_dir: Path, fig_dir: Path,
+                 colors: Mapping[str, str]) -> list[str]:
+    """Each model's validation examples (figures ``<model>_panels.png``) beside the seed's
+    lowpass, the best tuned baseline and the best parametric fit."""
     dep = df[df["kind"] == "baseline"]
     best_baseline = str(dep.iloc[0]["method"]) if len(dep) else None
     par = df[df["kind"] == "parametric"]
     best_par = str(par.iloc[0]["method"]) if len(par) else None
+    parts = []
     for m in models:
         path = metrics_dir / m / "panels.npz"
         if not path.exists():
@@ -354,4 +378,4 @@ def section(
             "lowpass, the best tuned baseline and the parametric fit; last: Hann-windowed "
             "amplitude spectra.</p>"
             f"<img src='figures/{fig.name}' alt='{html.escape(m)} examples'>")
-    return head, "\n".join(parts)
+    return parts

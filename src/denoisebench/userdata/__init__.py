@@ -1,0 +1,4 @@
+"""A user's own files: reading and writing them (:mod:`.files`: WAV, NPY, Parquet, CSV, PNG),
+windows and overlap-add (:mod:`.windows`), denoising them with a trained model
+(:mod:`.denoise`, ``denoisebench denoise``) and importing paired recordings as a folder
+dataset (:mod:`.importer`, ``denoisebench datasets import``)."""
