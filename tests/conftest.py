@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from denoisebench.callbacks import KILL_ENV
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -89,10 +91,10 @@ def tiny_params(dest: Path) -> None:
 
 
 def run(cmd: list[str], cwd: Path, timeout: int = 2400) -> subprocess.CompletedProcess:
-    """Run a command with the virtual environment's bin first on PATH; fail with its output."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("DENOISEBENCH_PARAMS", None)
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    """Run a command with the virtual environment's bin first on PATH (:func:`subprocess_env`);
+    fail with its output."""
+    proc = subprocess.run(cmd, cwd=cwd, env=subprocess_env(), capture_output=True, text=True,
+                          timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                              f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
@@ -111,19 +113,25 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --------------------------------------------------------------------------- reliability helpers
 
 SAFETY_S = 600  # a hung subprocess fails the test instead of hanging the suite
+#: the training tests' safety net (a loaded 2-core machine ran the determinism fixture past 900 s)
+TRAINING_SAFETY_S = 2400
 
 
-def subprocess_env() -> dict[str, str]:
-    """This environment with the venv's ``bin`` first on PATH and no params hand-over."""
+def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment with the venv's ``bin`` first on PATH, no params hand-over, no kill
+    hook (``$DENOISEBENCH_TEST_KILL_AT``), plus ``extra``."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("DENOISEBENCH_PARAMS", None)
-    return env
+    env.pop(KILL_ENV, None)
+    return {**env, **(extra or {})}
 
 
-def spawn(cmd: list[str], cwd: Path, log: Path) -> subprocess.Popen:
-    """Start ``cmd`` in its own process group, output to ``log``."""
+def spawn(cmd: list[str], cwd: Path, log: Path,
+          extra_env: Mapping[str, str] | None = None) -> subprocess.Popen:
+    """Start ``cmd`` in its own process group, output to ``log`` (environment:
+    :func:`subprocess_env` with ``extra_env``)."""
     with open(log, "wb") as fh:
-        return subprocess.Popen(cmd, cwd=cwd, env=subprocess_env(), stdout=fh,
+        return subprocess.Popen(cmd, cwd=cwd, env=subprocess_env(extra_env), stdout=fh,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -173,6 +181,55 @@ def keras_module() -> Any:
     import keras  # (this conftest quietens TensorFlow's start-up)
 
     return keras
+
+
+def model_weights(folder: Path) -> list[Any]:
+    """The weights of ``folder/model.keras`` (loaded without compiling)."""
+    import keras
+
+    return keras.saving.load_model(folder / "model.keras", compile=False).get_weights()
+
+
+def assert_same_weights(got: Path, want: Path, min_arrays: int = 2) -> None:
+    """``got/model.keras`` has the weights of ``want/model.keras``, bit for bit (at least
+    ``min_arrays`` arrays, each of the same dtype and shape)."""
+    import numpy as np
+
+    wg, ww = model_weights(got), model_weights(want)
+    assert len(wg) == len(ww) >= min_arrays, (got, len(wg), len(ww))
+    for i, (g, w) in enumerate(zip(wg, ww, strict=True)):
+        assert g.dtype == w.dtype and g.shape == w.shape, (got, i)
+        assert np.array_equal(g, w), (f"{got}: weight {i} {g.shape} differs from {want}'s by "
+                                      f"up to {np.max(np.abs(g - w)):.3g}")
+
+
+def tiny_config(dest: Path, overlay: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+    """params.yaml merged with configs/tiny.yaml and ``overlay``, validated and written to
+    ``dest/params.yaml``; returns ``(config, path)`` (for ``train``/``evaluate`` in-process or
+    ``denoisebench ... --params path``)."""
+    from denoisebench.config import deep_merge, read_yaml, validate
+
+    cfg = validate(deep_merge(deep_merge(read_yaml(REPO / "params.yaml"),
+                                         read_yaml(REPO / "configs/tiny.yaml")), overlay))
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "params.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return cfg, dest / "params.yaml"
+
+
+def generate_datasets(cfg: dict[str, Any], names: list[str], data_dir: Path) -> Path:
+    """Generate datasets ``names`` of ``cfg`` into ``data_dir/<name>`` in this process (what the
+    Snakemake rules do, without a process per shard); returns ``data_dir``."""
+    from denoisebench.data import generate
+
+    for name in names:
+        ds, root = cfg["datasets"][name], data_dir / name
+        if (root / "manifest.json").exists():
+            continue
+        for split in ("train", "validation"):
+            for i in range(generate.n_shards(ds, split)):
+                generate.generate_shard(name, ds, cfg["seed"], split, i, root)
+        generate.build_manifest(name, ds, cfg["seed"], root)
+    return data_dir
 
 
 #: an image source that is neither a named source nor a path (a typo of fashion_mnist)

@@ -21,8 +21,7 @@ def select_onednn(enabled: bool) -> bool:
     CPU (BENCHMARKS.md): one epoch of the seed-004 GAN streaming 24,000 multisine signals took
     23.7 s with oneDNN against 95-147 s without; seed 000's conv AE about 4x and seed 002's conv
     AE about 2x faster, the recurrent models 10-20 %. Op determinism still gives identical
-    weights (tests/e2e/test_determinism.py: gan_l1, bigru, conv2d_ae; checked by hand for
-    conv1d_ae and dense_ae).
+    weights (tests/e2e/test_determinism.py: every model kind, at 1 and 2 threads).
     Other processes (evaluation, ``denoise``) keep it off by default: TensorFlow 2.21 prints an
     unsilenceable start-up line when it is on.
     """

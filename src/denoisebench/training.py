@@ -3,6 +3,12 @@
 Keras callbacks do the bookkeeping: ``BackupAndRestore`` (an interrupted run resumes at the
 last finished epoch), ``EarlyStopping`` on validation L1 with the best weights restored,
 ``CSVLogger`` (``history.csv``; the training curves, also written in dvclive's layout).
+
+A resumed run ends with the weights of an uninterrupted one, bit for bit: early stopping and
+the backup are the resumable ones of :mod:`denoisebench.callbacks` (which also holds the
+``DENOISEBENCH_TEST_KILL_AT`` fault-injection hook), and epoch ``e`` streams its examples in the
+order of ``(seed, e)``.
+
 The model, its loss and optimiser come from the model kind's recipe in
 :mod:`denoisebench.models` (one module per family).
 """
@@ -24,6 +30,7 @@ import numpy as np
 from . import config as cfgmod
 from . import inference, models, tfsetup
 from .atomic import atomic_write_text
+from .callbacks import consistent_backup, kill_hook, resumable_early_stopping
 from .data import pipeline
 from .data.generate import resolve_root
 from .data.shards import DatasetReader, sha256_file
@@ -196,8 +203,7 @@ def train(
     tcfg = cfg.get("training", {})
     strategy = tfsetup.configure(threads, cfg["seed"], tcfg.get("deterministic", True),
                                  tcfg.get("mixed_precision", False))
-    batch = int(mp["batch_size"])
-    train_ds, val_ds, model, recipe_callbacks = _build(cfg, mp, ds, reader, strategy)
+    val_ds, model, recipe_callbacks = _build(cfg, mp, reader, strategy)
 
     # Logs live beside the backup while training (Snakemake deletes declared outputs before a
     # rerun, which would lose a resumed run's history); they are copied into place at the end.
@@ -205,14 +211,15 @@ def train(
     done = _start_work(work, json.dumps(
         {"model": dict(mp), "dataset": ds_name, "seed": cfg["seed"], "training": dict(tcfg),
          "manifest_sha256": sha256_file(reader.manifest_path)}, sort_keys=True, default=str))
-    resuming = done is not None
-    callbacks = _callbacks(keras, name, mp, work, recipe_callbacks, on_epoch)
+    train_ds, steps = _train_stream(cfg, mp, ds, reader, done)
+    callbacks = _callbacks(keras, name, mp, work, recipe_callbacks, on_epoch, done)
     log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
              name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
-             mp["epochs"], batch, f" (resuming after epoch {done})" if resuming else "")
+             mp["epochs"], mp["batch_size"],
+             "" if done is None else f" (resuming after epoch {done})")
     t0 = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
-                        callbacks=callbacks, shuffle=False, verbose=0)
+                        steps_per_epoch=steps, callbacks=callbacks, shuffle=False, verbose=0)
     seconds = time.perf_counter() - t0
     denoiser = getattr(model, "generator", model)
     val_l1 = [float(v) for v in history.history.get("val_l1", [])]
@@ -227,25 +234,38 @@ def train(
     return meta
 
 
-def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], ds: Mapping[str, Any],
-           reader: DatasetReader, strategy: Any) -> tuple[Any, Any, Any, list[Any]]:
-    """``(train stream, validation stream, compiled model, the recipe's callbacks)`` of model
-    params ``mp`` on the dataset of params ``ds``."""
+def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
+           strategy: Any) -> tuple[Any, Any, list[Any]]:
+    """``(validation stream, compiled model, the recipe's callbacks)``."""
     tcfg = cfg.get("training", {})
     spec = models.spec(mp["kind"])
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
-    train_transform = (spec.train_transform(mp, ds, cfg["seed"]) if spec.train_transform
-                       else spec.transform)
-    train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
-                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
-                               transform=train_transform)
     val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False,
                              transform=spec.transform)
     with strategy.scope():
         model, recipe_callbacks = spec.recipe(mp, reader.shape, steps,
                                               bool(tcfg.get("jit_compile", False)))
-    return train_ds, val_ds, model, recipe_callbacks
+    return val_ds, model, recipe_callbacks
+
+
+def _train_stream(cfg: Mapping[str, Any], mp: Mapping[str, Any], ds: Mapping[str, Any],
+                  reader: DatasetReader, done: int | None) -> tuple[Any, int]:
+    """``(train stream, steps per epoch)``: the epochs left after ``done``, streamed as one
+    dataset (epoch ``e`` in the order of ``(seed, e)``, whether the run resumes or not), each
+    batch through the kind's training transform (``ds``: the dataset's params)."""
+    batch, epochs = int(mp["batch_size"]), int(mp["epochs"])
+    steps = pipeline.steps(reader, "train", batch)
+    spec = models.spec(mp["kind"])
+    transform = (spec.train_transform(mp, ds, cfg["seed"], first_batch=(done or 0) * steps)
+                 if spec.train_transform else spec.transform)
+    # nothing left (killed after the last backup): one epoch all the same, for Keras' build
+    # probe only
+    todo = list(range(done or 0, epochs)) or [epochs - 1]
+    train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
+                               shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
+                               transform=transform, epochs=todo)
+    return train_ds, steps
 
 
 def _start_work(work: Path, fingerprint: str) -> int | None:
@@ -260,13 +280,15 @@ def _start_work(work: Path, fingerprint: str) -> int | None:
 
 
 def _callbacks(keras: Any, name: str, mp: Mapping[str, Any], work: Path,
-               recipe_callbacks: list[Any], on_epoch: Callable[[int], None] | None) -> list[Any]:
-    """The recipe's callbacks, then logging, early stopping, the CSV log, ``on_epoch`` and,
-    last, the backup."""
+               recipe_callbacks: list[Any], on_epoch: Callable[[int], None] | None,
+               done: int | None) -> list[Any]:
+    """The recipe's callbacks, then logging, early stopping (resuming after ``done`` epochs),
+    the CSV log, ``on_epoch``, the backup and, when ``$DENOISEBENCH_TEST_KILL_AT`` is set, the
+    kill hook."""
     callbacks: list[Any] = [
         _epoch_logger(name, int(mp["epochs"])),
-        keras.callbacks.EarlyStopping(monitor="val_l1", mode="min", patience=int(mp["patience"]),
-                                      restore_best_weights=True),
+        resumable_early_stopping(work / "backup", done, monitor="val_l1", mode="min",
+                                 patience=int(mp["patience"]), restore_best_weights=True),
         keras.callbacks.CSVLogger(str(work / "history.csv"), append=True),
     ]
     callbacks[:0] = recipe_callbacks
@@ -274,8 +296,10 @@ def _callbacks(keras: Any, name: str, mp: Mapping[str, Any], work: Path,
         callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, _: on_epoch(e)))
     # last, so that the logs of an epoch are written before its backup
     # (double_checkpoint: a kill while the backup is written leaves the previous one usable)
-    callbacks.append(keras.callbacks.BackupAndRestore(str(work / "backup"),
-                                                      double_checkpoint=True))
+    callbacks.append(consistent_backup(work / "backup"))
+    hook = kill_hook()
+    if hook is not None:
+        callbacks.append(hook)
     return callbacks
 
 

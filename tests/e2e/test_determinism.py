@@ -1,50 +1,157 @@
-"""Reliability: training is bitwise deterministic.
+"""Determinism: every model kind in the registry trains to bitwise-identical weights in two
+concurrent processes, at 1 and at 2 intra-op threads (op determinism on, oneDNN on as in
+training), and the evaluation of a trained model writes byte-identical metrics twice.
 
-Split out of the reliability suite (fault injection, no mocks); the end-to-end ones use the
-``multisine`` dataset and the ``gan_l1`` model at tiny size (the ``dataset_repo`` fixture).
+Cost: one model of each kind, 2 epochs of 2 batches of 32 examples (a second epoch checks that
+the shuffle order and the optimiser's state are repeatable too, not just one gradient step).
+Each training process trains every kind one after the other (``training.train``, the function
+``denoisebench train`` calls), so TensorFlow starts 4 times, not 40: two processes side by
+side per thread count. Other kinds of params.yaml models, and every new kind added to the
+registry, are picked up automatically (each needs a model of that kind in params.yaml).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SAFETY_S, run
-from conftest import spawn as _spawn
-from conftest import write_params as _write_params
+from conftest import (
+    BIN,
+    REPO,
+    assert_same_weights,
+    generate_datasets,
+    spawn,
+    subprocess_env,
+    tiny_config,
+)
+from conftest import TRAINING_SAFETY_S as SAFETY_S
 
 from denoisebench import models
-from denoisebench.config import read_yaml
 
-# --------------------------------------------------------------------------- determinism
+pytestmark = pytest.mark.slow
+THREADS = (1, 2)
+TRAIN_ROWS, VALIDATION_ROWS, BATCH, EPOCHS = 64, 32, 32, 2
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("model", "dataset"), [("gan_l1", "multisine"), ("bigru", "sine"),
-                                                ("conv2d_ae", "images")])
-def test_training_is_bitwise_deterministic(dataset_repo: Path, tmp_path: Path,
-                                           keras_module: Any, model: str, dataset: str) -> None:
-    """Two concurrent runs give identical weights, with oneDNN on (every model kind trains with
-    it): one conv 1-D, one recurrent and one conv 2-D family."""
-    assert read_yaml(dataset_repo / "params.yaml")["training"]["deterministic"] is True
-    assert models.spec(model).onednn
-    if dataset != "multisine":
-        run(["snakemake", "--cores", "2", f"data/{dataset}/manifest.json"], dataset_repo)
-    one = _write_params(tmp_path / "one.yaml", {"models": {model: {"epochs": 1}}})
-    procs = {}
-    for name in ("a", "b"):  # concurrently: determinism must not depend on scheduling
-        procs[name] = _spawn(["denoisebench", "train", "--model", model, "--params",
-                              "params.yaml", "--params", str(one), "--threads", "1",
-                              "--out", str(tmp_path / name)], dataset_repo,
-                             tmp_path / f"{name}.log")
-    for name, proc in procs.items():
-        assert proc.wait(timeout=SAFETY_S) == 0, (tmp_path / f"{name}.log").read_text()[-3000:]
-    weights = [keras_module.saving.load_model(tmp_path / n / "model.keras", compile=False)
-               .get_weights() for n in ("a", "b")]
-    assert len(weights[0]) == len(weights[1]) >= 6  # bigru: 6 GRU + 2 dense arrays
-    for wa, wb in zip(*weights, strict=True):
-        assert wa.dtype == wb.dtype and np.array_equal(wa, wb)
-    histories = [(tmp_path / n / "history.csv").read_text() for n in ("a", "b")]
-    assert histories[0] == histories[1]
+def _model_of_kind(cfg: dict[str, Any], kind: str) -> str:
+    names = [m for m, p in cfg["models"].items() if p["kind"] == kind]
+    assert names, f"no model of kind {kind!r} in params.yaml: add one (every kind is tested)"
+    return names[0]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Tiny config (every model 2 epochs x 2 batches), its datasets, one model name per kind."""
+    from denoisebench.config import read_yaml
+
+    base = tmp_path_factory.mktemp("determinism")
+    full = read_yaml(REPO / "params.yaml")
+    names = {kind: _model_of_kind(full, kind) for kind in models.REGISTRY}
+    overlay: dict[str, Any] = {
+        "datasets": {full["models"][m]["dataset"]: {"train_size": TRAIN_ROWS,
+                                                      "validation_size": VALIDATION_ROWS}
+                     for m in names.values()},
+        "models": {m: {"epochs": EPOCHS, "batch_size": BATCH, "shuffle_buffer": TRAIN_ROWS}
+                   for m in names.values()},
+    }
+    for m in names.values():  # the GAN: one L1 warm-up epoch, then the adversarial terms
+        if "warmup_epochs" in full["models"][m]:
+            overlay["models"][m]["warmup_epochs"] = 1
+    cfg, params = tiny_config(base, overlay)
+    generate_datasets(cfg, sorted(set(overlay["datasets"])), base / "data")
+    return {"base": base, "cfg": cfg, "params": params, "names": names}
+
+
+DRIVER = """
+import json, sys
+from denoisebench import config, training
+params, data, out, threads, names = sys.argv[1:6]
+cfg = config.load([params])
+for name in json.loads(names):
+    training.train(cfg, name, out_dir=f"{out}/{name}", data_dir=data, threads=int(threads))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(setup: dict[str, Any]) -> dict[int, dict[str, Path]]:
+    """``{threads: {run: folder}}``: runs ``a`` and ``b`` of every kind, side by side (so that
+    determinism cannot hang on scheduling), at each thread count."""
+    base, names = setup["base"], sorted(set(setup["names"].values()))
+    out: dict[int, dict[str, Path]] = {}
+    for threads in THREADS:
+        folders = {run: base / f"t{threads}{run}" for run in ("a", "b")}
+        procs = {run: spawn([sys.executable, "-c", DRIVER, str(setup["params"]),
+                             str(base / "data"), str(folder), str(threads), json.dumps(names)],
+                            base, base / f"t{threads}{run}.log")
+                 for run, folder in folders.items()}
+        for run, proc in procs.items():
+            rc = proc.wait(timeout=SAFETY_S)
+            text = (base / f"t{threads}{run}.log").read_text()[-3000:]
+            assert rc == 0, f"training run {run} at {threads} thread(s) failed ({rc}):\n{text}"
+        out[threads] = folders
+    return out
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("kind", sorted(models.REGISTRY))
+def test_training_is_bitwise_deterministic(setup: dict[str, Any],
+                                           trained: dict[int, dict[str, Path]],
+                                           kind: str, threads: int) -> None:
+    """Two concurrent runs give identical weights and curves, with oneDNN on (every model
+    kind trains with it)."""
+    assert setup["cfg"]["training"]["deterministic"] is True
+    name = setup["names"][kind]
+    assert models.spec(kind).onednn
+    runs = trained[threads]
+    assert_same_weights(runs["b"] / name, runs["a"] / name)
+    ha, hb = ((runs[r] / name / "history.csv").read_text() for r in ("a", "b"))
+    assert ha == hb and len(ha.splitlines()) == EPOCHS + 1, (ha, hb)
+    meta = json.loads((runs["a"] / name / "metadata.json").read_text())
+    assert meta["kind"] == kind and meta["epochs_this_run"] == EPOCHS
+
+
+# one 1-D model (baselines, references, NLS fits, SNR sweep) and one image model (image
+# baselines tuned on training images, robustness sweep): the two evaluation paths
+EVALUATED = ("gan_l1", "conv2d_ae")
+
+
+@pytest.mark.parametrize("kind", EVALUATED)
+def test_evaluation_writes_identical_bytes(setup: dict[str, Any],
+                                           trained: dict[int, dict[str, Path]],
+                                           kind: str) -> None:
+    """``denoisebench evaluate`` twice, side by side, on the same model: the same bytes in
+    ``metrics/<model>.json``, ``examples.parquet`` and ``sweep.csv``; the same arrays in the
+    ``.npz`` files (a zip member records the time it was written, so not their bytes)."""
+    name = setup["names"][kind]
+    base = setup["base"]
+    procs = []
+    for run in ("e1", "e2"):
+        procs.append(subprocess.Popen(
+            [str(BIN / "denoisebench"), "evaluate", "--params", str(setup["params"]),
+             "--model", name, "--model-dir", str(trained[1]["a"] / name),
+             "--data-dir", str(base / "data"), "--out", str(base / f"{run}-{name}"),
+             "--threads", "1"], env=subprocess_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT))
+    for proc in procs:
+        output = proc.communicate(timeout=SAFETY_S)[0].decode(errors="replace")
+        assert proc.returncode == 0, output[-3000:]
+    one, two = base / f"e1-{name}", base / f"e2-{name}"
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert Path(f"{name}.json") in files and Path(name, "examples.parquet") in files
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    for rel in files:
+        if rel.suffix == ".npz":
+            with np.load(one / rel) as za, np.load(two / rel) as zb:
+                assert sorted(za.files) == sorted(zb.files), rel
+                for key in za.files:
+                    assert np.array_equal(za[key], zb[key], equal_nan=za[key].dtype.kind == "f"
+                                          ), f"{rel}: {key}"
+        else:
+            assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
+    metrics = json.loads((one / f"{name}.json").read_text())
+    assert list(metrics)[0] == name

@@ -65,6 +65,38 @@ def _emit(arrays: list[np.ndarray], batch_size: int, transform: Transform,
     return [a[stop:] for a in arrays]
 
 
+def _generator(reader: DatasetReader, split: str, batch_size: int, shuffle_buffer: int | None,
+               seed: int, transform: Transform, kinds: Sequence[str],
+               epochs: Sequence[int] | None) -> Callable[[], Iterator[tuple[np.ndarray, ...]]]:
+    """The generator function behind :func:`stream`'s dataset: ``epochs`` one after the other
+    (epoch ``e`` shuffled by ``(seed, e)``), or with ``epochs=None`` one pass per call, the
+    ``n``-th call shuffled by ``(seed, n)``. ``shuffle_buffer=None``: no shuffling.
+
+    (Counting passes is not an epoch number: Keras opens an iterator to build the model and
+    one ahead at each epoch's end, and a resumed run starts counting at 0 again.)"""
+    entries = reader.shards(split)
+    passes = [0]
+
+    def batches(epoch: int) -> Iterator[tuple[np.ndarray, ...]]:
+        order = list(entries)
+        rng = np.random.default_rng([seed, epoch])
+        if shuffle_buffer is not None:
+            rng.shuffle(order)
+        yield from _batches(reader, order, kinds, batch_size,
+                            batch_size if shuffle_buffer is None else shuffle_buffer,
+                            None if shuffle_buffer is None else rng, transform)
+
+    def one_pass() -> Iterator[tuple[np.ndarray, ...]]:
+        passes[0] += 1
+        yield from batches(passes[0] - 1)
+
+    def given_epochs() -> Iterator[tuple[np.ndarray, ...]]:
+        for e in epochs or ():
+            yield from batches(int(e))
+
+    return one_pass if epochs is None else given_epochs
+
+
 def stream(
     reader: DatasetReader,
     split: str,
@@ -75,6 +107,7 @@ def stream(
     seed: int = 0,
     transform: Transform = _add_channel,
     kinds: Sequence[str] = ("mixed", "clean"),
+    epochs: Sequence[int] | None = None,
 ) -> Any:
     """A ``tf.data.Dataset`` of ``(inputs, targets)`` batches from one split.
 
@@ -89,6 +122,11 @@ def stream(
         transform: numpy function applied to each batch (scaling, channel axis);
             its output shapes define the element spec.
         kinds: which files feed the inputs and the targets.
+        epochs: the epochs to stream, one after the other, as one dataset of
+            ``len(epochs) * steps`` batches (``model.fit(..., steps_per_epoch=steps)``): epoch
+            ``e``'s order depends on ``(seed, e)`` alone, so a run resumed at epoch ``e`` sees
+            the batches an uninterrupted run sees. ``None``: one pass per iteration of the
+            dataset, the order drawn from ``(seed, passes made so far)``.
 
     Raises:
         DataIntegrityError: a shard fails its manifest checks when first read.
@@ -101,23 +139,15 @@ def stream(
         raise ValueError(f"{reader.manifest_path}: split {split!r} has no rows")
     probe = transform(*(np.zeros((probe_rows, *reader.shape), np.float32) for _ in kinds))
     spec = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.float32) for a in probe)
-    epoch = [0]
-
-    def batches():
-        order = list(entries)
-        rng = np.random.default_rng([seed, epoch[0]])
-        if shuffle:
-            rng.shuffle(order)
-        epoch[0] += 1
-        yield from _batches(reader, order, kinds, batch_size,
-                            shuffle_buffer if shuffle else batch_size, rng if shuffle else None,
-                            transform)
-
+    gen = _generator(reader, split, batch_size, shuffle_buffer if shuffle else None, seed,
+                     transform, kinds, epochs)
     # Batches are cut and shuffled in numpy (blocks of >= shuffle_buffer rows from consecutive
     # shards, permuted): no per-example work in tf.data, which on 2 cores competed with training.
-    ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
+    ds = tf.data.Dataset.from_generator(gen, output_signature=spec)
     # known cardinality: Keras sizes its epochs without running out of data once
-    ds = ds.apply(tf.data.experimental.assert_cardinality(steps(reader, split, batch_size)))
+    n_epochs = 1 if epochs is None else len(epochs)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(
+        n_epochs * steps(reader, split, batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

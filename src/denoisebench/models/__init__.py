@@ -49,18 +49,19 @@ class ModelSpec:
     model_input_shape: Callable[[Sequence[int]], list[int]] = channel_last_shape
     # TensorFlow's oneDNN CPU kernels while training. On for every model: one epoch on 2 cores
     # (BENCHMARKS.md "oneDNN") took 2-6x less time with them for the conv models and 10-20 % less
-    # for the recurrent ones, and op determinism still gives identical weights (checked for
-    # gan_l1, bigru, conv1d_ae, conv2d_ae, dense_ae). A model kind whose kernels misbehave with
+    # for the recurrent ones, and op determinism still gives identical weights (every kind, 1
+    # and 2 threads: tests/e2e/test_determinism.py). A model kind whose kernels misbehave with
     # oneDNN can set False.
     onednn: bool = True
     #: 1-D examples must be a multiple of this many samples (seed 004: four stride-2 blocks)
     window_multiple: int = 1
     #: ``(key path, models.<name> params, its dataset's params) -> problems`` (no Keras)
     checks: ModelCheck = checks.no_errors
-    #: (mp, dataset params, seed) -> the transform of the *training* batches, when it differs
-    #: from ``transform`` (issue 15's kinds: a fresh noise draw per batch, models.modern);
-    #: validation batches always use ``transform``.
-    train_transform: Callable[[Mapping[str, Any], Mapping[str, Any], int], Transform] | None = None
+    #: (mp, dataset params, seed, first_batch=...) -> the transform of the *training* batches,
+    #: when it differs from ``transform`` (issue 15's kinds: a fresh noise draw per batch,
+    #: models.modern; ``first_batch``: batches done before a resume); validation batches always
+    #: use ``transform``.
+    train_transform: Callable[..., Transform] | None = None
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:

@@ -107,6 +107,10 @@ class DenoisingGAN(keras.Model):
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
+        # built now, not at the first step: a resumed run loads their state (Adam's moments
+        # and step count) from the backup; Keras skips the variables of an unbuilt optimiser
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:

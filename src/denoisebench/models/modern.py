@@ -21,8 +21,9 @@ drawn by the dataset's own noise law (:mod:`denoisebench.data.signals`,
 :mod:`denoisebench.data.images`) from its params, so an epoch over 24,000 shards rows is 24,000
 new mixtures (the data-augmentation form of "fresh synthetic data pays more than epochs").
 Deterministic: batch ``n`` of the run (counted from the process start, the pipeline's own probe
-included) draws from ``numpy.random.default_rng([seed, FRESH_NOISE_STREAM, n])``, so two runs
-with the same params give the same batches (and, with op determinism, the same weights). The
+included; a run resumed after ``e`` epochs of ``s`` steps starts at ``e s``) draws from
+``numpy.random.default_rng([seed, FRESH_NOISE_STREAM, n])``, so two runs with the same params,
+resumed or not, give the same batches (and, with op determinism, the same weights). The
 validation split is never touched: its mixtures stay those of the shards, as for every model.
 """
 
@@ -98,15 +99,17 @@ def redraw_noise(kind: str, ds: Mapping[str, Any], mixed: np.ndarray, clean: np.
 
 
 def fresh_noise_transform(ds: Mapping[str, Any], seed: int,
-                          base: Transform | None = None) -> Transform:
+                          base: Transform | None = None, first_batch: int = 0) -> Transform:
     """Training transform: ``(mixed, clean)`` -> ``base(new mixed, clean)``, a new noise draw
-    per batch (:func:`redraw_noise`; see the module doc for the seeding). ``base`` defaults to
-    adding the channel axis: ``(rows, *shape)`` -> ``(rows, *shape, 1)``."""
+    per batch (:func:`redraw_noise`; see the module doc for the seeding), counting batches
+    from ``first_batch`` (a run resumed after ``e`` epochs of ``s`` steps passes ``e s``, so
+    that its batches draw the noise of the uninterrupted run's). ``base`` defaults to adding
+    the channel axis: ``(rows, *shape)`` -> ``(rows, *shape, 1)``."""
     from . import add_channel
 
     base = base or add_channel
     kind = str(ds["kind"])
-    counter = [0]
+    counter = [int(first_batch)]
 
     def transform(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([int(seed), FRESH_NOISE_STREAM, counter[0]])
@@ -117,12 +120,16 @@ def fresh_noise_transform(ds: Mapping[str, Any], seed: int,
     return transform
 
 
-def train_transform(mp: Mapping[str, Any], ds: Mapping[str, Any], seed: int) -> Transform:
+def train_transform(mp: Mapping[str, Any], ds: Mapping[str, Any], seed: int,
+                    first_batch: int = 0) -> Transform:
     """The registry's training-transform factory of the modern kinds: fresh noise when
-    ``mp["fresh_noise"]`` (default True), else the plain channel axis."""
+    ``mp["fresh_noise"]`` (default True; batches counted from ``first_batch``), else the plain
+    channel axis."""
     from . import add_channel
 
-    return fresh_noise_transform(ds, seed) if mp.get("fresh_noise", True) else add_channel
+    if not mp.get("fresh_noise", True):
+        return add_channel
+    return fresh_noise_transform(ds, seed, first_batch=first_batch)
 
 
 # --------------------------------------------------------------------------- recipe

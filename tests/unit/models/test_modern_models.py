@@ -204,6 +204,32 @@ def test_fresh_noise_transform_is_deterministic_and_new_per_batch() -> None:
     assert modern.train_transform({"fresh_noise": False}, ds, 3) is models.add_channel
 
 
+def test_fresh_noise_of_a_resumed_run_is_the_uninterrupted_runs(tmp_path: Path) -> None:
+    """training._train_stream from epoch e draws the noise the uninterrupted stream drew for
+    epoch e (the transform's batch count starts at e x steps; exact resume, issue 17)."""
+    from conftest import generate_datasets, tiny_config
+
+    from denoisebench import training
+    from denoisebench.data.shards import DatasetReader
+
+    modern_mp = read_yaml(Path(__file__).resolve().parents[3] / "configs/modern.yaml")
+    cfg, _ = tiny_config(tmp_path, {"datasets": {"multisine": {
+        "train_size": 40, "validation_size": 10, "train_shards": 2}}})
+    generate_datasets(cfg, ["multisine"], tmp_path / "data")
+    reader = DatasetReader(tmp_path / "data/multisine")
+    mp = {**modern_mp["models"]["multisine_unet"], "batch_size": 8, "epochs": 3,
+          "shuffle_buffer": 16}
+
+    def batches(done: int | None) -> list[np.ndarray]:
+        stream, _ = training._train_stream(cfg, mp, cfg["datasets"]["multisine"], reader, done)
+        return [x.numpy() for x, _ in stream]
+
+    whole, steps = batches(None), 5  # 40 rows in batches of 8
+    assert len(whole) == 3 * steps
+    for a, b in zip(whole[2 * steps:], batches(2), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # --------------------------------------------------------------------------- params checks
 def _with_model(spec: dict) -> dict:
     cfg = copy.deepcopy(BASE)
