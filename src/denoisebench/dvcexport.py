@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from .workspace import STAMP, VALIDATE_STAGE, stage_name
+
 HEADER = ("# Generated from the Snakemake graph by `denoisebench export-dvc`: do not edit.\n"
           "# tests/e2e/test_dvc.py fails when this file is stale.\n")
 
@@ -66,19 +68,9 @@ def _jobs(snakefile: Path, workdir: Path) -> list[Any]:
             os.environ["DENOISEBENCH_PARAMS"] = env
 
 
-def stage_name(job: Any) -> str:
-    """``rule-wildcard-values`` (e.g. ``generate_shard-multisine-train-00000-parquet``; DVC
-    reserves ``@`` for its own ``foreach`` stages)."""
-    wc = job.wildcards_dict
-    if not wc:
-        return job.rule.name
-    return f"{job.rule.name}-{'-'.join(str(v).lstrip('.') for v in wc.values())}"
-
-
 def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> str:
     """The text of ``dvc.yaml`` for the workflow in ``workdir`` (default params)."""
     from .codedeps import step_paths
-    from .workspace import STAMP, VALIDATE_STAGE
 
     top_keys = list(yaml.safe_load((workdir / "params.yaml").read_text(encoding="utf-8")))
     # First stage: refuse bad params before any other stage removes its outputs (every stage

@@ -58,6 +58,15 @@ def write_stamp(root: Path = Path(".")) -> Path:
 # --------------------------------------------------------------------------- Snakemake -> DVC
 
 
+def stage_name(job: Any) -> str:
+    """``rule-wildcard-values`` (e.g. ``generate_shard-multisine-train-00000-parquet``; DVC
+    reserves ``@`` for its own ``foreach`` stages)."""
+    wc = job.wildcards_dict
+    if not wc:
+        return job.rule.name
+    return f"{job.rule.name}-{'-'.join(str(v).lstrip('.') for v in wc.values())}"
+
+
 def _dvc_stages(root: Path) -> set[str]:
     try:
         doc = yaml.load((root / "dvc.yaml").read_text(encoding="utf-8"),  # noqa: S506
@@ -76,10 +85,8 @@ def up_to_date_stages(workflow: Any) -> tuple[list[str], list[str]]:
     ran, or they needed no run), and those of the jobs that are not (failed or never started).
 
     ``workflow`` is Snakemake's ``workflow`` object inside an ``onsuccess:``/``onerror:``
-    handler; stage names follow :func:`denoisebench.dvcexport.stage_name`.
+    handler; stage names follow :func:`stage_name`.
     """
-    from .dvcexport import stage_name
-
     dag = workflow.dag
     done, pending = [], []
     for job in dag.jobs:
