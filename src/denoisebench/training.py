@@ -211,7 +211,7 @@ def train(
     done = _start_work(work, json.dumps(
         {"model": dict(mp), "dataset": ds_name, "seed": cfg["seed"], "training": dict(tcfg),
          "manifest_sha256": sha256_file(reader.manifest_path)}, sort_keys=True, default=str))
-    train_ds, steps = _train_stream(cfg, mp, reader, done)
+    train_ds, steps = _train_stream(cfg, mp, ds, reader, done)
     callbacks = _callbacks(keras, name, mp, work, recipe_callbacks, on_epoch, done)
     log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
              name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
@@ -249,18 +249,23 @@ def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
     return val_ds, model, recipe_callbacks
 
 
-def _train_stream(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
-                  done: int | None) -> tuple[Any, int]:
+def _train_stream(cfg: Mapping[str, Any], mp: Mapping[str, Any], ds: Mapping[str, Any],
+                  reader: DatasetReader, done: int | None) -> tuple[Any, int]:
     """``(train stream, steps per epoch)``: the epochs left after ``done``, streamed as one
-    dataset (epoch ``e`` in the order of ``(seed, e)``, whether the run resumes or not)."""
+    dataset (epoch ``e`` in the order of ``(seed, e)``, whether the run resumes or not), each
+    batch through the kind's training transform (``ds``: the dataset's params)."""
     batch, epochs = int(mp["batch_size"]), int(mp["epochs"])
+    steps = pipeline.steps(reader, "train", batch)
+    spec = models.spec(mp["kind"])
+    transform = (spec.train_transform(mp, ds, cfg["seed"], first_batch=(done or 0) * steps)
+                 if spec.train_transform else spec.transform)
     # nothing left (killed after the last backup): one epoch all the same, for Keras' build
     # probe only
     todo = list(range(done or 0, epochs)) or [epochs - 1]
     train_ds = pipeline.stream(reader, "train", batch, shuffle=True,
                                shuffle_buffer=int(mp["shuffle_buffer"]), seed=cfg["seed"],
-                               transform=models.spec(mp["kind"]).transform, epochs=todo)
-    return train_ds, pipeline.steps(reader, "train", batch)
+                               transform=transform, epochs=todo)
+    return train_ds, steps
 
 
 def _start_work(work: Path, fingerprint: str) -> int | None:

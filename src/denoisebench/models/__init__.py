@@ -57,6 +57,11 @@ class ModelSpec:
     window_multiple: int = 1
     #: ``(key path, models.<name> params, its dataset's params) -> problems`` (no Keras)
     checks: ModelCheck = checks.no_errors
+    #: (mp, dataset params, seed, first_batch=...) -> the transform of the *training* batches,
+    #: when it differs from ``transform`` (issue 15's kinds: a fresh noise draw per batch,
+    #: models.modern; ``first_batch``: batches done before a resume); validation batches always
+    #: use ``transform``.
+    train_transform: Callable[..., Transform] | None = None
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -78,6 +83,10 @@ def _row(module: str, builder: str, recipe: str, **fields: Any) -> ModelSpec:
     (imported on first use, see :func:`lazy`)."""
     return ModelSpec(builder=lazy(module, builder), recipe=lazy(module, recipe), **fields)
 
+
+#: dataset kinds of issue 15's 1-D and 2-D models
+MODERN_SIGNAL_KINDS = ("multisine", "quadratic", "sine", "folder")
+MODERN_IMAGE_KINDS = ("images", "images_blur")
 
 REGISTRY: dict[str, ModelSpec] = {
     "gan": _row("gan", "build_gan", "recipe_gan",
@@ -113,6 +122,23 @@ REGISTRY: dict[str, ModelSpec] = {
     "conv2d_ae_blur": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
         seed_params=4_385, source="seed 003 (convolutional autoencoder, blur + uniform noise)",
         dataset_kinds=("images_blur",)),
+    # issue 15: modern denoisers (models/resnet.py, models/unet.py, recipe in models/modern.py)
+    "dncnn1d": _row("resnet", "build_dncnn1d", "recipe_dncnn1d",
+        seed_params=None, source="residual dilated CNN (DnCNN residual learning, Zhang et al. "
+                                 "2017; TCN-style dilations)",
+        dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.dncnn1d_errors,
+        train_transform=lazy("modern", "train_transform")),
+    "unet1d": _row("unet", "build_unet1d", "recipe_unet1d",
+        seed_params=None, source="1-D U-Net after Wave-U-Net (Stoller et al. 2018), residual "
+                                 "output",
+        dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
+        train_transform=lazy("modern", "train_transform")),
+    "dncnn2d": _row("resnet", "build_dncnn2d", "recipe_dncnn2d",
+        seed_params=None, source="DnCNN (Zhang et al. 2017)",
+        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
+    "unet2d": _row("unet", "build_unet2d", "recipe_unet2d",
+        seed_params=None, source="small 2-D U-Net (Ronneberger et al. 2015), residual output",
+        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
 }
 
 

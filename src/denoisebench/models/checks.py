@@ -43,6 +43,56 @@ def conv1d_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> li
     return errors
 
 
+def signal_length(ds: Mapping[str, Any]) -> int | None:
+    """Samples of one 1-D example of dataset ``ds``, where known before training: from params
+    for a generated kind (:mod:`denoisebench.data.kinds`), from ``manifest.json`` for a folder.
+    None for images, and for a folder whose manifest is unreadable (its own check says so)."""
+    # imported here: data.folder imports the model registry (no import cycle)
+    from ..data import kinds
+    from ..data.shards import DataIntegrityError, load_manifest
+
+    row = kinds.KINDS.get(ds.get("kind"))
+    if row is None or row.modality != kinds.SIGNAL:
+        return None
+    if row.shape is not None:
+        return int(row.shape(ds)[0])
+    try:
+        shape = load_manifest(ds["path"])["shape"]
+    except (DataIntegrityError, OSError):
+        return None
+    return int(shape[0]) if len(shape) == 1 else None
+
+
+def odd_kernel_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
+    """Checks of ``unet1d`` (issue 15, :mod:`.unet`): an odd ``kernel_size`` ("same" padding
+    centred on each sample). The U-Nets pad inside: any window length works."""
+    k = model.get("kernel_size", 3)
+    if k % 2 == 0:
+        return [f"{p}.kernel_size: {k} is even; expected an odd kernel (\"same\" padding "
+                "centred on each sample)"]
+    return []
+
+
+def dncnn1d_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
+    """Checks of ``dncnn1d`` (issue 15, :mod:`.resnet`): an odd kernel, and enough dilated
+    blocks that the receptive field covers the whole window (where its length is known,
+    :func:`signal_length`)."""
+    from .modern import dilation_levels, dncnn1d_dilations, dncnn1d_receptive_field
+
+    errors = odd_kernel_errors(p, model, ds)
+    length = signal_length(ds) if not errors else None
+    if not length:
+        return errors
+    k = model.get("kernel_size", 3)
+    need = dilation_levels(length, k)
+    if model["depth"] < need:
+        rf = dncnn1d_receptive_field(dncnn1d_dilations(length, model["depth"], k), k)
+        errors.append(f"{p}.depth: {model['depth']} dilated blocks see {rf} samples, less "
+                      f"than the whole {length}-sample window needs ({2 * length - 1}); "
+                      f"expected depth >= {need} (dilations 1, 2, ..., {2 ** (need - 1)})")
+    return errors
+
+
 def no_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
     """The kind has no checks of its own beyond the schema."""
     return []
