@@ -29,6 +29,19 @@ DEFAULT_PARAMS = Path("params.yaml")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load(text)`` through :data:`SAFE_LOADER` (plain types only).
+
+    Raises:
+        yaml.YAMLError: not valid YAML.
+    """
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 class ConfigError(ValueError):
     """A params file is missing, unreadable or invalid; the message names file and key path."""
 
@@ -42,7 +55,7 @@ def schema_path() -> Path:
 
 def _schema() -> dict[str, Any]:
     with open(schema_path(), encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+        return safe_load(fh.read())
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,7 +81,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read params file ({exc.strerror})") from exc
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:

@@ -69,8 +69,7 @@ def stage_name(job: Any) -> str:
 
 def _dvc_stages(root: Path) -> set[str]:
     try:
-        doc = yaml.load((root / "dvc.yaml").read_text(encoding="utf-8"),  # noqa: S506
-                        Loader=cfgmod.SAFE_LOADER) or {}
+        doc = cfgmod.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}
     except OSError:
         return set()
     return set(doc.get("stages", {}))
@@ -173,8 +172,7 @@ def _lock_params(root: Path) -> tuple[dict[str, Any] | None, str]:
     """The last validated params: the values ``dvc.lock`` recorded for the ``validate`` stage,
     else params.yaml as git's HEAD has it; ``(None, "")`` when neither exists."""
     try:
-        lock = yaml.load((root / LOCK).read_text(encoding="utf-8"),  # noqa: S506
-                         Loader=cfgmod.SAFE_LOADER) or {}
+        lock = cfgmod.safe_load((root / LOCK).read_text(encoding="utf-8")) or {}
         stage = lock.get("stages", {}).get(VALIDATE_STAGE, {})
         values = stage.get("params", {}).get(str(cfgmod.DEFAULT_PARAMS))
         if isinstance(values, dict):
