@@ -5,7 +5,6 @@ value is refused before anything is removed, and the round trip back to Snakemak
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -13,13 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run
+from conftest import GIT_ENV, REPO, git, run, subprocess_env
 
 pytestmark = pytest.mark.slow
 
 OUTPUT_DIRS = ("data", "models", "metrics", "reports")
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
 
 
 def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -40,10 +37,10 @@ def _ran_stages(output: str) -> set[str]:
 
 
 def _any(cmd: list[str], cwd: Path, timeout: int = 1200) -> subprocess.CompletedProcess:
-    env = {**os.environ, **GIT_ENV}
-    env.pop("DENOISEBENCH_PARAMS", None)
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    """conftest's ``run_any`` with the test committer (DVC experiments commit) and a longer
+    limit (a refused ``dvc exp run`` takes minutes on a loaded machine)."""
+    return subprocess.run(cmd, cwd=cwd, env=subprocess_env(GIT_ENV), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +51,7 @@ def baseline(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(tiny_run, dest, symlinks=True)
     assert (dest / "dvc.lock").exists(), "Snakemake's onsuccess handler did not record dvc.lock"
     run(["git", "add", "dvc.lock", "metrics", "params.yaml"], dest)
-    _any(["git", "commit", "-qm", "baseline"], dest)
+    git("commit", "-qm", "baseline", cwd=dest)
     return dest
 
 
