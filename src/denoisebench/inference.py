@@ -98,6 +98,9 @@ class Denoiser:
     def __init__(self, folder: str | Path, batch_size: int = 1024) -> None:
         import keras
 
+        from .models import import_custom_layers
+
+        import_custom_layers()
         self.folder = Path(folder)
         self.metadata = read_metadata(self.folder)
         path = self.folder / MODEL_FILE

@@ -6,8 +6,9 @@ Cost: one model of each kind, 2 epochs of 2 batches of 32 examples (a second epo
 the shuffle order and the optimiser's state are repeatable too, not just one gradient step).
 Each training process trains every kind one after the other (``training.train``, the function
 ``denoisebench train`` calls), so TensorFlow starts 4 times, not 40: two processes side by
-side per thread count. Other kinds of params.yaml models, and every new kind added to the
-registry, are picked up automatically (each needs a model of that kind in params.yaml).
+side per thread count. Every kind of the registry is picked up automatically: each needs a
+model of that kind in params.yaml or, for kinds only the longer configuration trains (the
+DnCNNs), in configs/full.yaml, whose entry is then taken whole.
 """
 
 from __future__ import annotations
@@ -40,23 +41,28 @@ TRAIN_ROWS, VALIDATION_ROWS, BATCH, EPOCHS = 64, 32, 32, 2
 
 def _model_of_kind(cfg: dict[str, Any], kind: str) -> str:
     names = [m for m, p in cfg["models"].items() if p["kind"] == kind]
-    assert names, f"no model of kind {kind!r} in params.yaml: add one (every kind is tested)"
+    assert names, (f"no model of kind {kind!r} in params.yaml or configs/full.yaml: add one "
+                   "(every kind is tested)")
     return names[0]
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Tiny config (every model 2 epochs x 2 batches), its datasets, one model name per kind."""
-    from denoisebench.config import read_yaml
+    from denoisebench.config import deep_merge, read_yaml
 
     base = tmp_path_factory.mktemp("determinism")
-    full = read_yaml(REPO / "params.yaml")
-    names = {kind: _model_of_kind(full, kind) for kind in models.REGISTRY}
+    default = read_yaml(REPO / "params.yaml")
+    full = deep_merge(default, read_yaml(REPO / "configs/full.yaml"))
+    names = {kind: _model_of_kind(default if any(p["kind"] == kind for p in
+                                                 default["models"].values()) else full, kind)
+             for kind in models.REGISTRY}
     overlay: dict[str, Any] = {
         "datasets": {full["models"][m]["dataset"]: {"train_size": TRAIN_ROWS,
                                                       "validation_size": VALIDATION_ROWS}
                      for m in names.values()},
-        "models": {m: {"epochs": EPOCHS, "batch_size": BATCH, "shuffle_buffer": TRAIN_ROWS}
+        "models": {m: {**({} if m in default["models"] else full["models"][m]),
+                       "epochs": EPOCHS, "batch_size": BATCH, "shuffle_buffer": TRAIN_ROWS}
                    for m in names.values()},
     }
     for m in names.values():  # the GAN: one L1 warm-up epoch, then the adversarial terms

@@ -79,6 +79,17 @@ FAMILIES: list[Family] = [
     # +0.68 (seed 1), +0.39 (seed 2). 1,000 x 4: -0.58; 1,000 x 2: -1.20. (dense AE: not
     # past the Gaussian filter in a short training: 1,000 x 30 epochs, lr 2e-3, -0.63; no row.)
     Family("conv2d_ae", 2000, 4, 0.2, {"batch_size": 16}),
+    # Issue 15's families (fresh noise every batch, cosine schedule).
+    # spectral CNN over the DFT bins, against the seed's lowpass (2.45-2.47 dB SNRi): 2,000
+    # signals x 3 epochs, batch 32: margins +8.40 (seed 1), +8.13 (seed 2).
+    Family("multisine_spectral", 2000, 3, 4.0, {"batch_size": 32}),
+    # 1-D U-Net on sines, against the order-3 lowpass (9.0-9.2 dB): 1,000 x 5 epochs, batch
+    # 16: margins +5.85 (seed 1), +5.83 (seed 2). (On quadratics its tiny training was erratic:
+    # 4,000 x 4 at lr 2e-3 +1.88 / -0.07, at lr 5e-3 +3.28 / -3.09; sines are the U-Net row.)
+    Family("sine_unet", 1000, 5, 2.5, {"batch_size": 16}),
+    # 2-D U-Net, against the tuned Gaussian filter (19.0-19.1 dB PSNR; input 16.4): 1,000
+    # images x 3 epochs, batch 16: margins +2.81 (seed 1), +3.15 (seed 2).
+    Family("images_unet", 1000, 3, 1.4, {"batch_size": 16}),
 ]
 SEED = 1
 

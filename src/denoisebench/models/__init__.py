@@ -133,6 +133,12 @@ REGISTRY: dict[str, ModelSpec] = {
                                  "output",
         dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
         train_transform=lazy("modern", "train_transform")),
+    "spectral1d": _row("spectral", "build_spectral1d", "recipe_spectral1d",
+        seed_params=None, source="spectral residual CNN: DnCNN residual learning (Zhang et al. "
+                                 "2017) over the zero-padded whole-window DFT, complex spectral "
+                                 "mapping (Tan & Wang 2020)",
+        dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
+        train_transform=lazy("modern", "train_transform")),
     "dncnn2d": _row("resnet", "build_dncnn2d", "recipe_dncnn2d",
         seed_params=None, source="DnCNN (Zhang et al. 2017)",
         dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
@@ -140,6 +146,20 @@ REGISTRY: dict[str, ModelSpec] = {
         seed_params=None, source="small 2-D U-Net (Ronneberger et al. 2015), residual output",
         dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
 }
+
+
+#: modules defining registered custom Keras layers: imported before a saved model is loaded
+CUSTOM_LAYER_MODULES = ("spectral",)
+
+
+def import_custom_layers() -> None:
+    """Import the modules whose layers are registered with
+    ``keras.saving.register_keras_serializable`` (:data:`CUSTOM_LAYER_MODULES`), so that
+    ``keras.saving.load_model(..., safe_mode=True)`` finds them (imports Keras)."""
+    import importlib
+
+    for module in CUSTOM_LAYER_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
 
 
 def window_multiple(kind: str | None) -> int:

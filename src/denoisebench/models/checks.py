@@ -64,8 +64,9 @@ def signal_length(ds: Mapping[str, Any]) -> int | None:
 
 
 def odd_kernel_errors(p: str, model: Mapping[str, Any], ds: Mapping[str, Any]) -> list[str]:
-    """Checks of ``unet1d`` (issue 15, :mod:`.unet`): an odd ``kernel_size`` ("same" padding
-    centred on each sample). The U-Nets pad inside: any window length works."""
+    """Checks of ``unet1d`` and ``spectral1d`` (issue 15, :mod:`.unet`, :mod:`.spectral`): an
+    odd ``kernel_size`` ("same" padding centred on each sample). Both take any window length
+    (the U-Net pads inside, the spectral CNN works on the DFT of the window)."""
     k = model.get("kernel_size", 3)
     if k % 2 == 0:
         return [f"{p}.kernel_size: {k} is even; expected an odd kernel (\"same\" padding "
