@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import tfsetup as _tfsetup  # noqa: F401  (quiet TensorFlow before Keras loads)
 from ..inference import Denoiser, ModelLoadError, read_metadata
-from . import files
+from . import files, image_files
 from .files import SignalFile, SignalFileError
 from .windows import BLOCK_WINDOWS, Progress, n_windows, overlap_add, resample_ratio
 
@@ -155,7 +155,7 @@ def load_input(denoiser: Denoiser, path: Path, fs: float | None = None) -> Signa
     """
     images = _is_image_model(denoiser.input_shape)
     try:
-        rec = files.read_images(path) if images else files.read_signals(path)
+        rec = image_files.read_images(path) if images else files.read_signals(path)
     except SignalFileError as exc:
         raise DenoiseInputError(str(exc)) from None
     if images:
@@ -179,7 +179,7 @@ def denoise_loaded(denoiser: Denoiser, rec: SignalFile, dst: Path, *,
     from tqdm import tqdm
 
     if _is_image_model(denoiser.input_shape):
-        files.write_images(dst, rec, denoise_images(denoiser, rec.data[0]))
+        image_files.write_images(dst, rec, denoise_images(denoiser, rec.data[0]))
         return
     window, fs, model_fs = denoiser.window, rec.fs, denoiser.fs
     resample = bool(fs and model_fs and float(fs) != float(model_fs))

@@ -1,4 +1,4 @@
-"""Read and write a user's signal and image files for ``denoisebench denoise``.
+"""Read and write a user's signal files for ``denoisebench denoise``.
 
 Each reader returns a :class:`SignalFile`: the data as float32 in signal units plus the layout
 needed to write the same format back. Readers check the content (parsable, not empty, finite)
@@ -15,11 +15,7 @@ Signal formats (one ``(n_samples,)`` array per signal):
   column. A ``denoisebench.fs`` schema metadata entry gives the sample rate.
 - ``.csv``: one signal per column, with or without a header row.
 
-Image formats (one ``(n_images, height, width)`` array, values in [0, 1]):
-
-- ``.npy``: ``(h, w)``, ``(n, h, w)`` or either with a trailing channel axis of 1.
-- ``.png``: grayscale (also stored as equal RGB), or colour with each RGB plane as one image
-  (alpha kept).
+Image formats: :mod:`denoisebench.userdata.image_files` (same :class:`SignalFile`, same checks).
 """
 
 from __future__ import annotations
@@ -96,7 +92,7 @@ def read_signals(path: Path) -> SignalFile:
     """
     path = Path(path)
     fmt = file_format(path)
-    _check_not_empty_file(path)
+    check_not_empty_file(path)
     rec = {"wav": _read_wav, "npy": _read_npy, "parquet": _read_parquet, "csv": _read_csv}[fmt](
         path)
     if not rec.data:
@@ -104,7 +100,7 @@ def read_signals(path: Path) -> SignalFile:
     for arr, label in zip(rec.data, rec.labels, strict=True):
         if arr.size == 0:
             raise SignalFileError(f"{path}: {label} has no samples")
-        _check_finite(path, arr, label)
+        check_finite(path, arr, label)
     return rec
 
 
@@ -123,39 +119,9 @@ def write_signals(path: Path, like: SignalFile, data: list[np.ndarray]) -> None:
     atomic_write_bytes(Path(path), lambda tmp: writer(tmp, like, data))
 
 
-def read_images(path: Path) -> SignalFile:
-    """Read an image file (NPY or PNG) into one ``(n_images, h, w)`` float32 array.
-
-    Raises:
-        SignalFileError: unknown extension, unreadable or mislabelled file, no pixels, an
-            unsupported shape or dtype, or a NaN/inf pixel.
-    """
-    path = Path(path)
-    fmt = file_format(path, images=True)
-    _check_not_empty_file(path)
-    rec = _read_png(path) if fmt == "png" else _read_npy_images(path)
-    if rec.data[0].size == 0:
-        raise SignalFileError(f"{path}: no pixels in file")
-    _check_finite(path, rec.data[0], "images")
-    return rec
-
-
-def write_images(path: Path, like: SignalFile, images: np.ndarray) -> None:
-    """Write ``images`` ``(n_images, h, w)`` in [0, 1] to ``path`` in ``like``'s format.
-
-    Atomic like :func:`write_signals`. PNG is stored as 8-bit RGBA.
-    """
-    images = np.asarray(images, np.float32)
-    if like.fmt == "png":
-        atomic_write_bytes(Path(path), lambda tmp: _write_png(tmp, like, images))
-    else:
-        arr = images.reshape(like.layout["shape"]).astype(like.layout["dtype"])
-        atomic_write_bytes(Path(path), lambda tmp: _save_npy(tmp, arr))
-
-
 # --- checks ---------------------------------------------------------------------------------
 
-def _check_not_empty_file(path: Path) -> None:
+def check_not_empty_file(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -166,7 +132,7 @@ def _check_not_empty_file(path: Path) -> None:
         raise SignalFileError(f"{path}: empty file")
 
 
-def _check_finite(path: Path, arr: np.ndarray, label: str) -> None:
+def check_finite(path: Path, arr: np.ndarray, label: str) -> None:
     if arr.dtype.kind != "f" or np.isfinite(arr).all():
         return
     flat = int(np.argmin(np.isfinite(arr).reshape(-1)))
@@ -230,7 +196,7 @@ def _write_wav(tmp: Path, like: SignalFile, data: list[np.ndarray]) -> None:
 
 # --- NPY ------------------------------------------------------------------------------------
 
-def _load_npy(path: Path) -> np.ndarray:
+def load_npy(path: Path) -> np.ndarray:
     with open(path, "rb") as fh:
         if fh.read(6) != b"\x93NUMPY":
             raise SignalFileError(f"{path}: not an NPY file (no NPY header)")
@@ -240,13 +206,13 @@ def _load_npy(path: Path) -> np.ndarray:
         raise SignalFileError(f"{path}: not a readable NPY file ({exc})") from exc
 
 
-def _save_npy(tmp: Path, arr: np.ndarray) -> None:
+def save_npy(tmp: Path, arr: np.ndarray) -> None:
     with open(tmp, "wb") as fh:
         np.save(fh, arr, allow_pickle=False)
 
 
 def _read_npy(path: Path) -> SignalFile:
-    arr = _numeric(path, _load_npy(path), "array")
+    arr = _numeric(path, load_npy(path), "array")
     if arr.ndim not in (1, 2):
         raise SignalFileError(f"{path}: array of shape {arr.shape}; expected (n_samples,) or "
                               "(n_signals, n_samples)")
@@ -258,58 +224,7 @@ def _read_npy(path: Path) -> SignalFile:
 
 
 def _write_npy(tmp: Path, like: SignalFile, data: list[np.ndarray]) -> None:
-    _save_npy(tmp, np.stack(data).reshape(like.layout["shape"]).astype(like.layout["dtype"]))
-
-
-def _read_npy_images(path: Path) -> SignalFile:
-    arr = _load_npy(path)
-    if arr.dtype.kind != "f":
-        raise SignalFileError(f"{path}: images of dtype {arr.dtype}; expected floats in [0, 1]")
-    shape = arr.shape[:-1] if arr.ndim >= 3 and arr.shape[-1] == 1 else arr.shape
-    if len(shape) not in (2, 3):
-        raise SignalFileError(f"{path}: array of shape {arr.shape}; expected (h, w) or "
-                              "(n_images, h, w)")
-    images = np.asarray(arr, np.float32).reshape((-1, *shape[-2:]))
-    return SignalFile(path, "npy", [images], ["images"],
-                      layout={"shape": arr.shape, "dtype": arr.dtype})
-
-
-# --- PNG ------------------------------------------------------------------------------------
-
-def _read_png(path: Path) -> SignalFile:
-    import matplotlib.image as mpimg
-
-    try:
-        img = np.asarray(mpimg.imread(path, format="png"), np.float32)
-    except Exception as exc:  # PIL raises many types for a broken or mislabelled file
-        raise SignalFileError(f"{path}: not a readable PNG file ({exc})") from exc
-    alpha = None
-    if img.ndim == 3 and img.shape[2] in (2, 4):  # gray+alpha, RGB+alpha
-        alpha, img = img[..., -1], img[..., :-1]
-    if img.ndim == 3 and img.shape[2] == 3 and (img == img[..., :1]).all():
-        img = img[..., 0]
-    if img.ndim == 3 and img.shape[2] == 1:
-        img = img[..., 0]
-    if img.ndim == 2:
-        planes, gray = img[None], alpha is None or bool((alpha == 1).all())
-    elif img.ndim == 3 and img.shape[2] == 3:
-        planes, gray = np.moveaxis(img, 2, 0), False
-    else:
-        raise SignalFileError(f"{path}: image of shape {img.shape}; expected gray or RGB(A)")
-    return SignalFile(path, "png", [np.ascontiguousarray(planes)], ["image"],
-                      layout={"gray": gray, "alpha": alpha})
-
-
-def _write_png(tmp: Path, like: SignalFile, images: np.ndarray) -> None:
-    import matplotlib.image as mpimg
-
-    planes = list(np.clip(images, 0.0, 1.0))
-    if len(planes) == 1:
-        planes = planes * 3
-    alpha = like.layout["alpha"]
-    planes.append(np.ones_like(planes[0]) if like.layout["gray"] or alpha is None else alpha)
-    rgba = np.rint(np.stack(planes, axis=-1) * 255.0).astype(np.uint8)
-    mpimg.imsave(tmp, rgba, format="png")
+    save_npy(tmp, np.stack(data).reshape(like.layout["shape"]).astype(like.layout["dtype"]))
 
 
 # --- Parquet --------------------------------------------------------------------------------
