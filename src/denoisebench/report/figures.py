@@ -285,3 +285,63 @@ def sweep_figure(curves: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     return save(fig, path)
+
+
+#: marker of each kind of method in the quality-against-cost figure (references hollow)
+COST_MARKERS = {"model": "o", "baseline": "s", "oracle": "D", "parametric": "D",
+                "reference": "D"}
+
+
+def _spread_labels(ys: Sequence[float], gap: float) -> list[float]:
+    """Label heights (in display units, sorted input order kept) moved apart to at least
+    ``gap``, in the order of ``ys``: each label no lower than the one below plus ``gap``."""
+    order = np.argsort(ys)
+    out = np.asarray(ys, np.float64).copy()
+    for prev, cur in zip(order[:-1], order[1:], strict=True):
+        out[cur] = max(out[cur], out[prev] + gap)
+    return list(out)
+
+
+def cost_scatter(points: pd.DataFrame, path: Path, title: str, y_label: str,
+                 limit: tuple[str, float] | None = None,
+                 colors: Mapping[str, str] | None = None) -> Path:
+    """Quality against inference cost: one labelled point per method.
+
+    Args:
+        points: rows with ``method``, ``kind`` (model, baseline, oracle, parametric,
+            reference), ``x`` (seconds per 1,000 examples, > 0: a log axis) and ``y`` (the
+            dataset's headline metric); other rows are not drawn.
+        y_label: the metric's name and unit.
+        limit: ``(label, value)``: a dashed horizontal line.
+        colors: colour by method (default: :func:`color_map`).
+    """
+    pts = points[np.isfinite(points["x"]) & (points["x"] > 0) & np.isfinite(points["y"])]
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    cmap = {**color_map(list(pts["method"]), dict(zip(pts["method"], pts["kind"], strict=True))),
+            **(colors or {})}
+    for _, r in pts.iterrows():
+        hollow = r["kind"] not in ("model", "baseline")
+        ax.scatter(r["x"], r["y"], marker=COST_MARKERS.get(r["kind"], "o"), s=46, zorder=3,
+                   facecolors="none" if hollow else cmap[r["method"]],
+                   edgecolors=cmap[r["method"]], linewidths=1.4)
+    ax.set_xscale("log")
+    if limit is not None:
+        ax.axhline(limit[1], color="k", ls="--", lw=1.0, label=f"{limit[0]} ({limit[1]:.2f})")
+        ax.legend(fontsize=7, loc="lower right")
+    if len(pts):
+        lo, hi = float(pts["x"].min()), float(pts["x"].max())
+        ax.set_xlim(lo / 2.5, hi * 6.0)  # room for the labels on the right
+    fig.canvas.draw()  # display coordinates of the points, to keep labels apart
+    disp = ax.transData.transform(np.c_[pts["x"], pts["y"]]) if len(pts) else np.zeros((0, 2))
+    heights = _spread_labels(list(disp[:, 1]), 9.0)
+    inv = ax.transData.inverted()
+    for (_, r), (px, _), h in zip(pts.iterrows(), disp, heights, strict=True):
+        x, y = inv.transform((px + 6.0, h - 3.0))
+        ax.annotate(str(r.get("label", r["method"])), (r["x"], r["y"]), xytext=(x, y),
+                    textcoords="data", fontsize=7, color="0.15",
+                    arrowprops={"arrowstyle": "-", "color": "0.7", "lw": 0.5})
+    ax.set_xlabel("inference time per 1,000 examples (s, log scale; same process and threads)")
+    ax.set_ylabel(y_label)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    return save(fig, path)
