@@ -44,7 +44,6 @@ oracle is left out with a log message: data not generated from these params).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,8 +52,7 @@ from typing import Any
 import numpy as np
 
 from .minimax import minimax_sine_known_period
-
-log = logging.getLogger(__name__)
+from .replay import replay_shards
 
 #: report labels of every reference method and the limit
 LABELS = {
@@ -261,23 +259,15 @@ def true_multisine_frequencies(name: str, dataset: Mapping[str, Any], seed: int,
     Args:
         reader: a :class:`~denoisebench.data.shards.DatasetReader` of the dataset.
     """
-    from ..data import generate, signals
+    from ..data import signals
 
-    parts = []
-    for entry in reader.shards(split):
-        rng = np.random.default_rng(generate.shard_seed(seed, name, split, entry.index))
-        freqs, _ = signals.multisine_tones(dataset, entry.rows, rng)
-        rng = np.random.default_rng(generate.shard_seed(seed, name, split, entry.index))
-        clean, _ = signals.multisine(dataset, entry.rows, rng)
-        stored = reader.read_entry(entry, "clean")
-        # a tolerance, not equality: a numerically equivalent generator (e.g. a float32 sine)
-        # replays the same draws; other params or seeds differ by O(1)
-        if clean.shape != stored.shape or not np.allclose(clean, stored, rtol=0.0, atol=1e-4):
-            log.warning("%s/%s shard %d: regenerated clean signals differ from the stored ones; "
-                        "no true frequencies, the oracle LS fit is left out", name, split,
-                        entry.index)
-            return None
-        parts.append(freqs)
+    def draw(entry: Any, fresh: Callable[[], np.random.Generator]) -> tuple[Any, Any, Any]:
+        freqs, _ = signals.multisine_tones(dataset, entry.rows, fresh())
+        clean, _ = signals.multisine(dataset, entry.rows, fresh())
+        return freqs, clean, reader.read_entry(entry, "clean")
+
+    parts = replay_shards(name, int(seed), reader, split, draw, "the oracle LS fit (it needs "
+                          "the true frequencies)")
     return np.concatenate(parts) if parts else None
 
 

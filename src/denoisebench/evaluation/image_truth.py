@@ -3,8 +3,8 @@
 The shards store clean, noise and mixture, not the per-image blur sigma and noise range the
 generator drew (the shards stay the data interface). As
 :func:`denoisebench.evaluation.bounds.true_multisine_frequencies` does for multisine, they are
-recovered by replaying each validation shard's SeedSequence
-(:func:`denoisebench.data.generate.shard_seed`) through the generator's first draws
+recovered by replaying each validation shard's SeedSequence (:mod:`.replay`) through the
+generator's first draws
 (:func:`denoisebench.data.images.blur_mixture`: sigma ~ U(blur_sigma_min, blur_sigma_max), then
 r ~ U(noise_range_min, noise_range_max), one per row), and checked: degrading the stored clean
 images with them (:func:`denoisebench.data.images.blur_and_noise`, same generator state) must
@@ -14,13 +14,12 @@ was generated) and the oracle is left out with a log message.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .replay import replay_shards
 
 
 def true_degradation(name: str, dataset: Mapping[str, Any], seed: int, reader: Any,
@@ -34,30 +33,24 @@ def true_degradation(name: str, dataset: Mapping[str, Any], seed: int, reader: A
         seed: params ``seed``.
         reader: a :class:`~denoisebench.data.shards.DatasetReader` of the dataset.
     """
-    from ..data import generate
     from ..data.images import blur_and_noise
 
     if dataset.get("kind") != "images_blur":
         return None
-    sigmas, ranges = [], []
-    for entry in reader.shards(split):
-        rng = np.random.default_rng(generate.shard_seed(seed, name, split, entry.index))
+
+    def draw(entry: Any, fresh: Callable[[], np.random.Generator]) -> tuple[Any, Any, Any]:
+        rng = fresh()
         sigma = rng.uniform(dataset["blur_sigma_min"], dataset["blur_sigma_max"], size=entry.rows)
         r = rng.uniform(dataset["noise_range_min"], dataset["noise_range_max"], size=entry.rows)
-        clean = reader.read_entry(entry, "clean")
-        mixed = reader.read_entry(entry, "mixed")
-        again = blur_and_noise(clean, sigma, r, rng, bool(dataset.get("clip", False)))
-        # a tolerance, not equality: other params or seeds differ by O(0.1)
-        if again.shape != mixed.shape or not np.allclose(again, mixed, rtol=0.0, atol=1e-4):
-            log.warning("%s/%s shard %d: replaying the generator does not reproduce the stored "
-                        "mixtures; no true blur, the oracle rows are left out", name, split,
-                        entry.index)
-            return None
-        sigmas.append(sigma)
-        ranges.append(r)
-    if not sigmas:
+        again = blur_and_noise(reader.read_entry(entry, "clean"), sigma, r, rng,
+                               bool(dataset.get("clip", False)))
+        return (sigma, r), again, reader.read_entry(entry, "mixed")
+
+    parts = replay_shards(name, int(seed), reader, split, draw,
+                          "the oracle rows (they need the true blur)")
+    if not parts:
         return None
-    return np.concatenate(sigmas), np.concatenate(ranges)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def noise_std(r: np.ndarray) -> np.ndarray:
