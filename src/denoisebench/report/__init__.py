@@ -42,6 +42,7 @@ tr.model td{font-weight:600}tr.best td{background:#e3f4e3}
 tr.oracle td,tr.parametric td,tr.limit td{color:#555;font-style:italic}
 tr.group td{background:#fafafa;color:#666;font-size:.8rem;text-align:left;font-style:normal}
 td.settings,th.settings{text-align:left}td.settings{font-size:.8rem;color:#444}
+table.summary .ci{display:block}
 td code{font-size:.8em}
 .ci{color:#777;font-size:.75em}.note{color:#555;font-size:.9rem}
 p.verdict{font-size:1.02rem;margin:.4rem 0}

@@ -84,11 +84,12 @@ def _settings(r: pd.Series) -> str:
 def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
     """HTML table: PSNR, SSIM, MSE, MAE with intervals, the images each method was judged on,
     the cost columns (:mod:`.cost`), the seed's figure (models) or tuned settings (filters).
-    The best PSNR and the best SSIM of a deployable method are highlighted."""
+    The best PSNR and the best SSIM of a deployable method judged on every image are
+    highlighted (a subset's mean is compared in :func:`subset_note`)."""
     head = ("<tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>MAE</th>"
             f"<th>images</th>{cost.HEAD}<th class=settings>seed's figure / tuned setting</th>"
             "</tr>")
-    dep = df[df["kind"].isin(DEPLOYABLE)]
+    dep = df[df["kind"].isin(DEPLOYABLE) & (df["n"] == df["n"].max())]  # like with like
     best_psnr, best_ssim = dep["psnr_db"].idxmax(), dep["ssim"].idxmax()
     body = []
     for i, r in df.iterrows():
@@ -110,7 +111,7 @@ def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
                     f"{cell_s}<td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td>"
                     f"<td>{int(r['n'])}</td>{cost.cells(r.to_dict())}"
                     f"<td class=settings>{html.escape(extra)}</td></tr>")
-    return (f"<table>{head}{''.join(body)}</table>"
+    return (f"<table class=summary>{head}{''.join(body)}</table>"
             f"<p class=note>{html.escape(cost.NOTE)}</p>")
 
 
@@ -130,20 +131,23 @@ def subset_note(df: pd.DataFrame, models: Sequence[str],
     k, total = int(sub["n"].iloc[0]), int(df["n"].max())
     parts = []
     for m in models:
+        diffs = []
         for method in sub["method"]:
             s = results[m].get(str(method), {})
-            if "psnr_db_minus_model" not in s:
-                continue
-            lo, hi = s["psnr_db_minus_model_ci"]
-            parts.append(f"{html.escape(m)} {_fmt(float(s['model_psnr_db_same_images']))} dB; "
-                         f"{html.escape(str(method))} − {html.escape(m)} "
-                         f"{float(s['psnr_db_minus_model']):+.2f} dB "
-                         f"<span class=ci>[{lo:+.2f}, {hi:+.2f}]</span>")
+            if "psnr_db_minus_model" in s:
+                lo, hi = s["psnr_db_minus_model_ci"]
+                same = float(s["model_psnr_db_same_images"])
+                diffs.append(f"{html.escape(str(method))} {float(s['psnr_db_minus_model']):+.2f} "
+                             f"dB <span class=ci>[{lo:+.2f}, {hi:+.2f}]</span>")
+        if diffs:
+            parts.append(f"<b>{html.escape(m)}</b> {_fmt(same)} dB, against it "
+                         + ", ".join(diffs))
     return (f"<p class=note>{', '.join(html.escape(str(x)) for x in sub['method'])}: judged "
             f"on {k} of the {total} validation images (evenly spaced, "
             "<code>evaluation.bm3d_examples</code>: BM3D takes about 0.3 s an image), so "
-            f"their intervals are wider. On the same {k} images: {'; '.join(parts)} (paired "
-            "differences, image by image, with their intervals).</p>")
+            f"their intervals are wider and their means are not those of all {total} images. "
+            f"On the same {k} images (PSNR, then the paired difference image by image with "
+            f"its interval): {'; '.join(parts)}.</p>")
 
 
 def metric_bars(df: pd.DataFrame, path: Path, title: str) -> Path:

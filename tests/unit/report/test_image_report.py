@@ -54,9 +54,11 @@ def test_subset_rows_are_visible(tmp_path: Path) -> None:
     html = render(tmp_path, bm3d=True)
     assert "Best PSNR: <b>net</b>" in html  # not the oracle's 21 dB
     assert "<tr class='oracle'><td>bm3d_deblurring</td>" in html
+    oracle_row = html[html.index("<td>bm3d_deblurring</td>"):]
+    assert "background" not in oracle_row[: oracle_row.index("</tr>")]  # never "best"
     assert "judged on 10 of the 100 validation images" in html
-    assert "net 16.80 dB; bm3d − net -0.80 dB" in html
-    assert "[-1.10, -0.50]" in html and "bm3d_deblurring − net +4.20 dB" in html
+    assert "<b>net</b> 16.80 dB, against it bm3d -0.80 dB" in html
+    assert "[-1.10, -0.50]" in html and "bm3d_deblurring +4.20 dB" in html
     bm3d_row = html[html.index("<td>bm3d</td>"):]
     bm3d_row = bm3d_row[: bm3d_row.index("</tr>")]
     assert "<td>10</td>" in bm3d_row and "1 tuned" in bm3d_row and "312" in bm3d_row
