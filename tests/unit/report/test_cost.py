@@ -73,3 +73,4 @@ def test_perception_distortion_note(kinds: dict[str, str], shown: bool) -> None:
     if shown:
         assert "Blau" in text and "perception" in text and "not a bug" in text
         assert ("<code>gan_l1</code>" in text) is ("gan_l1" in kinds)
+
