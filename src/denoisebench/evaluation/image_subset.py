@@ -79,12 +79,13 @@ def subset_estimates(cfg: Mapping[str, Any], ds_name: str, ds: Mapping[str, Any]
     tc, tm = tune_images
     pick = common.panel_indices(len(tc), bm3d_methods.TUNE_IMAGES)
     tuned = bm3d_methods.tune(tc[pick], tm[pick])
-    sigma = tuned["settings"]["sigma_psd"]
-    log.info("tuned bm3d on %d training images (%d evaluations): sigma_psd %.4g (train PSNR "
-             "%.2f dB)", len(pick), tuned["evaluations"], sigma, tuned["train_psnr_db"])
-    est, sec = cost.timed(lambda x: bm3d_methods.denoise(x, sigma), mixed[sel])
+    chosen = dict(tuned["settings"])
+    log.info("tuned bm3d on %d training images (%d evaluations): %s (train PSNR %.2f dB)",
+             len(pick), tuned["evaluations"], chosen, tuned["train_psnr_db"])
+    est, sec = cost.timed(lambda x: bm3d_methods.run(x, chosen), mixed[sel])
     estimates = {bm3d_methods.NAME: est}
-    settings = {bm3d_methods.NAME: {"sigma_psd": sigma, "tuned_params": 1,
+    # tuned: the family (one level, or a scale of each image's estimate) and its value
+    settings = {bm3d_methods.NAME: {**chosen, "tuned_params": 2,
                                     "tuned_on_train_images": len(pick)}}
     timings = {bm3d_methods.NAME: (sec, len(sel))}
     truth = image_truth.true_degradation(ds_name, ds, int(cfg["seed"]), reader)
