@@ -244,9 +244,10 @@ def section(
     """
     df = cost.add_columns(summary_rows(results, models), metadata, metrics_dir, models_dir)
     n = int(df["n"].max())
-    dep = df[df["kind"].isin(DEPLOYABLE)]
+    whole = df[df["n"] == n]  # "best" compares like with like; subset_note has the rest
+    dep = whole[whole["kind"].isin(DEPLOYABLE)]
     best = dep.loc[dep["psnr_db"].idxmax()]
-    bf = best_filter(df)
+    bf = best_filter(whole)
     bf_txt = ""
     if bf is not None:
         r = df[df["method"] == bf].iloc[0]
@@ -257,7 +258,7 @@ def section(
              f"noise ±r, r ~ U({ds.get('noise_range_min')}, {ds.get('noise_range_max')})")
     head = (f"<h3>{html.escape(ds_name)} <span class=note>({html.escape(ds['kind'])}: "
             f"{html.escape(str(ds.get('source')))}, {noise}; {n} validation images)</span></h3>"
-            f"<p>Best PSNR: <b>{html.escape(str(best['method']))}</b> with "
+            f"<p>Best PSNR on all {n} images: <b>{html.escape(str(best['method']))}</b> with "
             f"{_fmt(float(best['psnr_db']))} dB (SSIM {_fmt(float(best['ssim']), 3)}){bf_txt}. "
             "PSNR (data range 1) and SSIM are means over the validation images; filters' "
             "settings were chosen on training images.</p>"
