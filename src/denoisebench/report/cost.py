@@ -34,7 +34,8 @@ NOTE = ("Parameters: a model's trainable weights, a filter's settings tuned on t
         "a reference's parameters fitted per example. Training: seconds on this machine "
         "(≈: a resumed run, scaled from the epochs it timed). Inference: wall seconds per "
         "1,000 examples, every method measured in the same evaluation process on the same "
-        "threads.")
+        "threads (each model in its own evaluation, the filters in the first model's); times "
+        "grow with the machine's load when each step ran.")
 
 
 def read_costs(metrics_dir: Path, models: Sequence[str]) -> dict[str, float]:
