@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
+# pip extras: `bm3d` is the BM3D image baseline, free for non-commercial use only (README);
+# `make setup EXTRAS=dev` leaves it out (its rows are then absent from the report).
+EXTRAS ?= dev,bm3d
 
 # Snakemake and DVC call the `denoisebench` console script of the virtual environment.
 export PATH := $(BIN):$(PATH)
@@ -16,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	bash scripts/install-system-deps.sh
 	touch $@
 

@@ -1,7 +1,8 @@
 # Judge one model, the classical baselines and the reference bounds on the same validation
 # examples (denoisebench.evaluation.evaluate dispatches on the dataset's modality). 1-D models
 # also get the SNR sweep (denoisebench.evaluation.sweep), which needs the model itself and so
-# belongs here; image models get seed 003's robustness figure instead.
+# belongs here; image models get seed 003's robustness figure instead. cost.json: every method's
+# inference time (wall time: the one output that differs between two runs).
 from denoisebench import evaluation as dbeval
 
 SIGNAL_MODELS = dbeval.models_of(config, images=False)
@@ -18,6 +19,7 @@ rule evaluate:
         examples="metrics/{model}/examples.parquet",
         panels="metrics/{model}/panels.npz",
         sweep="metrics/{model}/sweep.csv",
+        cost="metrics/{model}/cost.json",
     wildcard_constraints:
         model=dbeval.any_of(SIGNAL_MODELS),
     params:
@@ -44,6 +46,7 @@ use rule evaluate as evaluate_images with:
         examples="metrics/{model}/examples.parquet",
         panels="metrics/{model}/panels.npz",
         robustness="metrics/{model}/robustness.npz",
+        cost="metrics/{model}/cost.json",
     wildcard_constraints:
         model=dbeval.any_of(IMAGE_MODELS),
     params:

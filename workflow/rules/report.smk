@@ -11,6 +11,7 @@ rule report:
         panels=expand("metrics/{model}/panels.npz", model=config["models"]),
         sweeps=expand("metrics/{model}/sweep.csv", model=SIGNAL_MODELS),
         robustness=expand("metrics/{model}/robustness.npz", model=IMAGE_MODELS),
+        cost=expand("metrics/{model}/cost.json", model=config["models"]),
         history=expand("models/{model}/history.csv", model=config["models"]),
     output:
         html="reports/index.html",

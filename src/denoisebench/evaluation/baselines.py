@@ -334,7 +334,8 @@ def build(dataset: Mapping[str, Any], tuned: Mapping[str, Settings],
     """The baselines of a 1-D dataset in :data:`NAMES` order: the seed's ``lowpass`` (when the
     dataset has a ``lowpass`` spec), then every method of ``tuned`` with its settings.
 
-    ``tune_examples`` is recorded in each tuned method's settings (``tuned_on_train``).
+    ``tune_examples`` is recorded in each tuned method's settings (``tuned_on_train``), with
+    the number of settings tuned (``tuned_params``).
     """
     fs = signal_fs(dataset)
     out = []
@@ -345,7 +346,8 @@ def build(dataset: Mapping[str, Any], tuned: Mapping[str, Settings],
         if method in tuned:
             s = dict(tuned[method])
             out.append(Baseline(method, lambda x, m=method, s=s: apply(m, x, s, fs),
-                                {**s, "tuned_on_train": float(tune_examples)}))
+                                {**s, "tuned_params": len(s),
+                                 "tuned_on_train": float(tune_examples)}))
     return out
 
 

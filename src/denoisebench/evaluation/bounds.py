@@ -20,6 +20,9 @@ name                kind             what it knows
                                      :func:`nls_sinusoids`
 ``ls_sine``         parametric       sine: the period; a sin + b cos at that period (2
                                      parameters; docs/judging.md: MAE 0.023)
+``minimax_sine``    parametric       sine: the period; the same 2 parameters fitted by
+                                     Chebyshev (L-infinity) fit, the maximum-likelihood fit
+                                     under uniform noise (:mod:`.minimax`; MAE 0.007)
 ``ls_quadratic``    parametric       quadratic: the model "polynomial of degree 2" (3
                                      parameters; docs/judging.md: 17.0 dB)
 ==================  ===============  =========================================================
@@ -28,8 +31,9 @@ The *limit* of a kind (:func:`limit`) is the Cramér–Rao figure for an unbiase
 p parameters of a signal in white Gaussian noise: the error energy is at least sigma^2 p
 against a noise energy sigma^2 N, so the aggregate SNRi is at most 10 log10(N / p) dB
 (asymptotically, at high SNR): 14.55 dB for multisine (p = 9, N = 256), 16.99 dB for
-quadratic (p = 3, N = 150). It does not apply to ``sine`` (uniform noise is not regular: the
-bounded-noise maximum likelihood is exact), whose reference is ``ls_sine``.
+quadratic (p = 3, N = 150). It does not apply to ``sine`` (uniform noise is not regular: its
+support depends on the parameters, and the bounded-noise maximum likelihood, the minimax fit,
+converges like 1 / N instead of 1 / sqrt(N)), whose reference is ``minimax_sine``.
 
 The oracle LS needs each example's true frequencies. They are not stored: the shards stay the
 data interface (a user's own data has none), and :func:`true_multisine_frequencies` replays
@@ -40,7 +44,6 @@ oracle is left out with a log message: data not generated from these params).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -48,7 +51,8 @@ from typing import Any
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from .minimax import minimax_sine_known_period
+from .replay import replay_shards
 
 #: report labels of every reference method and the limit
 LABELS = {
@@ -56,13 +60,15 @@ LABELS = {
     "oracle_ls": "oracle LS fit (knows the frequencies)",
     "nls": "blind NLS sinusoid fit",
     "ls_sine": "LS sinusoid fit (period known)",
+    "minimax_sine": "minimax (Chebyshev) sinusoid fit (period known)",
     "ls_quadratic": "LS quadratic fit",
     "cramer_rao": "Cramér–Rao bound",
 }
 #: ``oracle``: uses information a denoiser cannot have; ``parametric``: a blind estimator that
 #: knows the signal model (a practical bound); ``limit``: a figure, not an estimator
 KINDS = {"oracle_wiener": "oracle", "oracle_ls": "oracle", "nls": "parametric",
-         "ls_sine": "parametric", "ls_quadratic": "parametric", "cramer_rao": "limit"}
+         "ls_sine": "parametric", "minimax_sine": "parametric", "ls_quadratic": "parametric",
+         "cramer_rao": "limit"}
 #: name of the limit's object in metrics/<model>.json
 LIMIT = "cramer_rao"
 
@@ -253,23 +259,15 @@ def true_multisine_frequencies(name: str, dataset: Mapping[str, Any], seed: int,
     Args:
         reader: a :class:`~denoisebench.data.shards.DatasetReader` of the dataset.
     """
-    from ..data import generate, signals
+    from ..data import signals
 
-    parts = []
-    for entry in reader.shards(split):
-        rng = np.random.default_rng(generate.shard_seed(seed, name, split, entry.index))
-        freqs, _ = signals.multisine_tones(dataset, entry.rows, rng)
-        rng = np.random.default_rng(generate.shard_seed(seed, name, split, entry.index))
-        clean, _ = signals.multisine(dataset, entry.rows, rng)
-        stored = reader.read_entry(entry, "clean")
-        # a tolerance, not equality: a numerically equivalent generator (e.g. a float32 sine)
-        # replays the same draws; other params or seeds differ by O(1)
-        if clean.shape != stored.shape or not np.allclose(clean, stored, rtol=0.0, atol=1e-4):
-            log.warning("%s/%s shard %d: regenerated clean signals differ from the stored ones; "
-                        "no true frequencies, the oracle LS fit is left out", name, split,
-                        entry.index)
-            return None
-        parts.append(freqs)
+    def draw(entry: Any, fresh: Callable[[], np.random.Generator]) -> tuple[Any, Any, Any]:
+        freqs, _ = signals.multisine_tones(dataset, entry.rows, fresh())
+        clean, _ = signals.multisine(dataset, entry.rows, fresh())
+        return freqs, clean, reader.read_entry(entry, "clean")
+
+    parts = replay_shards(name, int(seed), reader, split, draw, "the oracle LS fit (it needs "
+                          "the true frequencies)")
     return np.concatenate(parts) if parts else None
 
 
@@ -313,6 +311,9 @@ def references(dataset: Mapping[str, Any], clean_full: np.ndarray,
         out.append(Reference("ls_sine", KINDS["ls_sine"],
                              lambda x, rows: ls_sine_known_period(x, period),
                              {"fitted_params": 2, "period": period}))
+        out.append(Reference("minimax_sine", KINDS["minimax_sine"],
+                             lambda x, rows: minimax_sine_known_period(x, period),
+                             {"fitted_params": 2, "period": period}))
     elif kind == "quadratic":
         out.append(Reference("ls_quadratic", KINDS["ls_quadratic"],
                              lambda x, rows: ls_polynomial(x, 2), {"fitted_params": 3}))
@@ -322,7 +323,7 @@ def references(dataset: Mapping[str, Any], clean_full: np.ndarray,
 def reference_names(dataset: Mapping[str, Any]) -> list[str]:
     """Names :func:`references` returns for a dataset whose oracles all apply (no data read)."""
     kind = dataset["kind"]
-    extra = {"multisine": ["oracle_ls", "nls"], "sine": ["ls_sine"],
+    extra = {"multisine": ["oracle_ls", "nls"], "sine": ["ls_sine", "minimax_sine"],
              "quadratic": ["ls_quadratic"]}.get(kind, [])
     return ["oracle_wiener", *extra]
 

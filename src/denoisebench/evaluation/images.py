@@ -7,11 +7,17 @@ outputs as the signal evaluation (:func:`denoisebench.evaluation.common.write_ou
   ``median``, ``nl_means``, ``wavelet``, ``tv`` (settings tuned on training images, see
   :mod:`denoisebench.evaluation.image_baselines`) and ``noisy`` (the input itself); keys ``n``,
   ``psnr_db``, ``ssim``, ``mse``, ``mae``, each with ``_ci`` ``[low, high]`` (95 % bootstrap,
-  shared resamples), plus ``params``/``seed_params`` (model) or the tuned settings;
+  shared resamples), plus ``params``/``seed_params`` (model) or the tuned settings and
+  ``tuned_params`` (their count); last, with the optional ``bm3d`` package, ``bm3d`` and (for
+  ``images_blur``) the oracle ``bm3d_deblurring``, judged on a subset of the validation images
+  (``evaluation.bm3d_examples``) with the model on the same images beside them
+  (:mod:`denoisebench.evaluation.image_subset`);
 * ``metrics/<model>/examples.parquet``: per image and method ``psnr_db``, ``ssim``, ``mse``,
-  ``mae``;
+  ``mae`` (the subset methods: their subset's images only);
+* ``metrics/<model>/cost.json``: every method's inference time per 1,000 images
+  (:mod:`denoisebench.evaluation.cost`);
 * ``metrics/<model>/panels.npz``: a few validation images, ``clean``, ``mixed`` and
-  ``est_<method>`` each ``(k, 28, 28)``, ``ids``, ``methods``;
+  ``est_<method>`` each ``(k, 28, 28)``, ``ids``, ``methods`` (not the subset methods);
 * ``metrics/<model>/robustness.npz``: seed 003's sweep on one validation image (blur
   ``0.5 i``, uniform noise ``+-0.2 i``, i = 0..5): ``clean`` (28, 28), ``inputs`` and
   ``outputs`` (6, 28, 28), ``sigma``, ``r``, ``psnr_db``, ``ssim`` (6,), ``index``; the report
@@ -33,7 +39,7 @@ from .. import config as cfgmod
 from ..data.generate import dataset_root
 from ..data.images import robustness_inputs
 from ..data.shards import DatasetReader
-from . import common, image_baselines, image_metrics
+from . import common, cost, image_baselines, image_metrics, image_subset
 
 log = logging.getLogger(__name__)
 
@@ -97,43 +103,58 @@ def evaluate_images(cfg: Mapping[str, Any], name: str, model_dir: str | Path | N
         DataIntegrityError: shards fail their manifest checks.
         ModelLoadError: the model folder is incomplete.
     """
-    ds_name, _ = cfgmod.dataset_of(cfg, name)
+    ds_name, ds = cfgmod.dataset_of(cfg, name)
     ev = cfg["evaluation"]
     reader = DatasetReader(dataset_root(ds_name, data_dir))
     clean, mixed, ids = common.read_validation(reader)
     denoiser = common.load_denoiser(cfg, name, model_dir)
     log.info("evaluating %s on %d validation images of %s", name, len(clean), ds_name)
-    estimates: dict[str, np.ndarray] = {name: denoiser(mixed)}
+    est, seconds = cost.timed(denoiser, mixed, warmup=min(len(mixed), int(ev["batch_size"])))
+    estimates: dict[str, np.ndarray] = {name: est}
+    timings: cost.Timings = {name: (seconds, len(mixed))}
     settings: dict[str, dict[str, Any]] = {name: common.model_settings(denoiser)}
-    _add_baselines(estimates, settings, reader, mixed, ev)
+    tune = tuning_images(reader, int(ev.get("tune_examples", image_baselines.TUNE_IMAGES)))
+    _add_baselines(estimates, settings, timings, tune, mixed)
     estimates["noisy"] = mixed
     settings["noisy"] = {}
 
-    summaries, frame = judge(clean, estimates, ids, float(ev["confidence"]),
-                             int(ev["bootstrap"]), int(cfg["seed"]))
+    bootstrap = (float(ev["confidence"]), int(ev["bootstrap"]), int(cfg["seed"]))
+    summaries, frame = judge(clean, estimates, ids, *bootstrap)
     result = common.with_settings(summaries, settings)
+    sel = common.panel_indices(len(clean), image_subset.subset_size(ev, len(clean)))
+    sub_est, sub_settings, sub_times = image_subset.subset_estimates(
+        cfg, ds_name, ds, reader, mixed, sel, tune)
+    sub_result, sub_frame = image_subset.judge_subset(clean, estimates[name], ids, sel, sub_est,
+                                                      sub_settings, bootstrap)
+    result.update(sub_result)
+    timings.update(sub_times)
+    frame = pd.concat([frame, sub_frame], ignore_index=True) if len(sub_frame) else frame
     for m, s in result.items():
-        log.info("%-15s PSNR %.2f dB [%.2f, %.2f], SSIM %.3f [%.3f, %.3f]", m, s["psnr_db"],
-                 *s["psnr_db_ci"], s["ssim"], *s["ssim_ci"])
+        log.info("%-15s PSNR %.2f dB [%.2f, %.2f], SSIM %.3f [%.3f, %.3f] on %d images", m,
+                 s["psnr_db"], *s["psnr_db_ci"], s["ssim"], *s["ssim_ci"], s["n"])
     panels = common.panel_arrays(common.panel_indices(len(clean), int(ev["panels"])), ids,
                                  clean, mixed, np.nan, estimates)
     index = min(ROBUSTNESS_INDEX, len(clean) - 1)
-    common.write_outputs(out_dir, name, result, frame, arrays={
+    common.write_outputs(out_dir, name, result, frame,
+                         texts={"cost.json": cost.cost_json(timings)}, arrays={
         "panels.npz": panels,
         "robustness.npz": robustness(denoiser, clean, index, int(cfg["seed"]), ds_name)})
     return result
 
 
 def _add_baselines(estimates: dict[str, np.ndarray], settings: dict[str, dict[str, Any]],
-                   reader: DatasetReader, mixed: np.ndarray, ev: Mapping[str, Any]) -> None:
-    """Tune the image baselines on training images, run them on ``mixed``; add their
-    estimates and settings (in order)."""
-    tune_clean, tune_mixed = tuning_images(
-        reader, int(ev.get("tune_examples", image_baselines.TUNE_IMAGES)))
+                   timings: cost.Timings, tune: tuple[np.ndarray, np.ndarray],
+                   mixed: np.ndarray) -> None:
+    """Tune the image baselines on the training images ``tune`` ``(clean, mixed)``, run them
+    (timed) on ``mixed``; add their estimates, settings and timings (in order)."""
+    tune_clean, tune_mixed = tune
     tuned = image_baselines.tune(tune_clean, tune_mixed)
     for method, info in tuned.items():
         log.info("tuned %s on %d training images: %s (train PSNR %.2f dB)", method,
                  len(tune_clean), info["settings"], info["train_psnr_db"])
-    for method, (est, chosen) in image_baselines.run(mixed, tuned).items():
-        estimates[method] = est
-        settings[method] = {**chosen, "tuned_on_train_images": len(tune_clean)}
+    for b in image_baselines.BASELINES:
+        chosen = dict(tuned[b.name]["settings"])
+        estimates[b.name], seconds = cost.timed(lambda x, b=b, s=chosen: b(x, s), mixed)
+        timings[b.name] = (seconds, len(mixed))
+        settings[b.name] = {**chosen, "tuned_params": len(chosen),
+                            "tuned_on_train_images": len(tune_clean)}

@@ -17,7 +17,9 @@ atomically (:func:`denoisebench.evaluation.common.write_outputs`):
   recomputed);
 * ``metrics/<model>/panels.npz``: a few validation examples, ``clean``, ``mixed`` and
   ``est_<method>`` for every method, ``ids``, ``fs``, ``methods``, ``kinds``;
-* ``metrics/<model>/sweep.csv``: the SNR sweep (:mod:`denoisebench.evaluation.sweep`).
+* ``metrics/<model>/sweep.csv``: the SNR sweep (:mod:`denoisebench.evaluation.sweep`);
+* ``metrics/<model>/cost.json``: every method's inference time per 1,000 examples
+  (:mod:`denoisebench.evaluation.cost`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .. import evaluation
 from ..data.folder import noise_of
 from ..data.generate import resolve_root
 from ..data.shards import DatasetReader
-from . import baselines, bounds, common, metrics, sweep
+from . import baselines, bounds, common, cost, metrics, sweep
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
 
     methods = judged_methods(cfg, name, ds_name, ds, reader, denoiser, clean_full)
     kinds = {m: k for m, (k, _, _) in methods.items()}
-    estimates = _estimates(methods, mixed)
+    estimates, timings = _estimates(methods, mixed, min(len(mixed), int(ev["batch_size"])))
     summaries, frame = judge(clean, mixed, estimates, ids, float(ev["confidence"]),
                              int(ev["bootstrap"]), int(cfg["seed"]), kinds)
     result = common.with_settings(summaries, {m: methods[m][2] for m in estimates})
@@ -121,20 +123,25 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
                                  clean, mixed, ds.get("fs") or np.nan, estimates, kinds,
                                  np.float32)
     common.write_outputs(out_dir, name, result, frame,
-                         texts={"sweep.csv": table.to_csv(index=False, float_format="%.6g")},
+                         texts={"sweep.csv": table.to_csv(index=False, float_format="%.6g"),
+                                "cost.json": cost.cost_json(timings)},
                          arrays={"panels.npz": panels})
     return result
 
 
-def _estimates(methods: Mapping[str, Method], mixed: np.ndarray) -> dict[str, np.ndarray]:
-    """Every method's estimate of the validation examples ``mixed``, in order (timed)."""
+def _estimates(methods: Mapping[str, Method], mixed: np.ndarray,
+               warmup: int) -> tuple[dict[str, np.ndarray], cost.Timings]:
+    """Every method's estimate of the validation examples ``mixed``, in order, and its wall
+    time (:func:`cost.timed`; a model first runs untimed on ``warmup`` examples)."""
     rows = np.arange(len(mixed))
     estimates: dict[str, np.ndarray] = {}
-    for m, (_, fn, _) in methods.items():
-        t0 = time.perf_counter()
-        estimates[m] = fn(mixed, rows)
-        log.info("%-14s %.2f s", m, time.perf_counter() - t0)
-    return estimates
+    timings: cost.Timings = {}
+    for m, (kind, fn, _) in methods.items():
+        estimates[m], seconds = cost.timed(lambda x, f=fn: f(x, rows[:len(x)]), mixed,
+                                           warmup if kind == "model" else 0)
+        timings[m] = (seconds, len(mixed))
+        log.info("%-14s %.2f s", m, seconds)
+    return estimates, timings
 
 
 def sweep_table(cfg: Mapping[str, Any], name: str, methods: Mapping[str, Method],

@@ -1,8 +1,9 @@
 """The HTML report: ``reports/index.html`` with PNG figures under ``reports/figures/``.
 
 Self-contained (inline CSS, local images, no scripts, no external requests: it opens
-offline; tests/unit/report/test_report.py renders it in headless Chromium). Read from the pipeline's
-outputs only: ``metrics/<model>.json``, ``metrics/<model>/{panels.npz,sweep.csv}`` (1-D),
+offline; tests/e2e/test_report_browser.py renders it in headless Chromium). Read from the
+pipeline's outputs only: ``metrics/<model>.json``, ``metrics/<model>/cost.json``,
+``metrics/<model>/{panels.npz,sweep.csv}`` (1-D),
 ``metrics/<model>/robustness.npz`` (images), ``models/<model>/history.csv`` and
 ``models/<model>/metadata.json``.
 
@@ -24,6 +25,7 @@ from typing import Any
 from ..atomic import atomic_write_text
 from ..data import kinds
 from . import images as image_report
+from . import notes
 from . import signals as signal_report
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ tr.model td{font-weight:600}tr.best td{background:#e3f4e3}
 tr.oracle td,tr.parametric td,tr.limit td{color:#555;font-style:italic}
 tr.group td{background:#fafafa;color:#666;font-size:.8rem;text-align:left;font-style:normal}
 td.settings,th.settings{text-align:left}td.settings{font-size:.8rem;color:#444}
+table.summary .ci{display:block}
 td code{font-size:.8em}
 .ci{color:#777;font-size:.75em}.note{color:#555;font-size:.9rem}
 p.verdict{font-size:1.02rem;margin:.4rem 0}
@@ -94,7 +97,8 @@ def render(
         modality = image_report if kinds.is_image(ds) else signal_report  # PSNR/SSIM or SNR
         head, body = modality.section(ds_name, ds, models, results, metadata, metrics_dir,
                                       models_dir, fig_dir)
-        first_screen.append(head)
+        first_screen.append(head + notes.perception_distortion(
+            {m: cfg["models"][m]["kind"] for m in models}))
         sections.append(body)
 
     versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from ..atomic import atomic_write_bytes  # noqa: E402
 
@@ -284,4 +285,99 @@ def sweep_figure(curves: Mapping[str, pd.DataFrame], kinds: Mapping[str, str],
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
+    return save(fig, path)
+
+
+#: marker of each kind of method in the quality-against-cost figure (references hollow)
+COST_MARKERS = {"model": "o", "baseline": "s", "oracle": "D", "parametric": "D",
+                "reference": "D"}
+
+
+#: where a point's label may go, tried in order: (dx, dy) in points from the point; the
+#: farther ones get a leader line
+LABEL_SPOTS = tuple((dx, dy) for r in (1, 2.6, 4.2)
+                    for dx, dy in ((7, 0), (-7, 0), (0, 7), (0, -7), (7, 8), (7, -8), (-7, 8),
+                                   (-7, -8)) for dx, dy in [(dx * r, dy * r)])
+
+
+def _align(dx: float, dy: float) -> tuple[str, str]:
+    return ("left" if dx > 0 else "right" if dx < 0 else "center",
+            "bottom" if dy > 0 else "top" if dy < 0 else "center")
+
+
+def place_labels(ax: Any, xy: Sequence[tuple[float, float]], labels: Sequence[str]) -> None:
+    """Label each point ``xy`` (data coordinates) at the first of :data:`LABEL_SPOTS` whose
+    text box overlaps neither another label, nor a marker (5 display units around a point), nor
+    the axes' edge; where every spot clashes, at the one with the fewest clashes."""
+    renderer = ax.figure.canvas.get_renderer()
+    points = [ax.transData.transform(p) for p in xy]
+    frame = ax.get_window_extent(renderer)
+    taken: list[Any] = []
+    for (x, y), label, own in zip(xy, labels, points, strict=True):
+        best: tuple[int, Any, Any] | None = None
+        for dx, dy in LABEL_SPOTS:
+            ha, va = _align(dx, dy)
+            far = abs(dx) > 8 or abs(dy) > 9
+            text = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points",
+                               ha=ha, va=va, fontsize=7, color="0.15",
+                               arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5,
+                                           "shrinkA": 0, "shrinkB": 4} if far else None)
+            # the text alone (an Annotation's own extent includes its leader line)
+            text.update_positions(renderer)
+            box = Text.get_window_extent(text, renderer).expanded(1.04, 1.15)
+            clashes = (sum(box.overlaps(b) for b in taken)
+                       + sum(box.padded(5).contains(*p) for p in points if p is not own)
+                       + 10 * (not (frame.contains(box.x0, box.y0)
+                                    and frame.contains(box.x1, box.y1))))
+            if best is None or clashes < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (clashes, text, box)
+            else:
+                text.remove()
+            if clashes == 0:
+                break
+        assert best is not None
+        taken.append(best[2])
+
+
+def cost_scatter(points: pd.DataFrame, path: Path, title: str, y_label: str,
+                 limit: tuple[str, float] | None = None,
+                 colors: Mapping[str, str] | None = None) -> Path:
+    """Quality against inference cost: one labelled point per method.
+
+    Args:
+        points: rows with ``method``, ``kind`` (model, baseline, oracle, parametric,
+            reference), ``x`` (seconds per 1,000 examples, > 0: a log axis) and ``y`` (the
+            dataset's headline metric); other rows are not drawn.
+        y_label: the metric's name and unit.
+        limit: ``(label, value)``: a dashed horizontal line.
+        colors: colour by method (default: :func:`color_map`).
+    """
+    pts = points[np.isfinite(points["x"]) & (points["x"] > 0) & np.isfinite(points["y"])]
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    cmap = {**color_map(list(pts["method"]), dict(zip(pts["method"], pts["kind"], strict=True))),
+            **(colors or {})}
+    for _, r in pts.iterrows():
+        hollow = r["kind"] not in ("model", "baseline")
+        ax.scatter(r["x"], r["y"], marker=COST_MARKERS.get(r["kind"], "o"), s=46, zorder=3,
+                   facecolors="none" if hollow else cmap[r["method"]],
+                   edgecolors=cmap[r["method"]], linewidths=1.4)
+    ax.set_xscale("log")
+    if limit is not None:
+        ax.axhline(limit[1], color="k", ls="--", lw=1.0, label=f"{limit[0]} ({limit[1]:.2f})")
+        ax.legend(fontsize=7, loc="best")
+    if len(pts):
+        lo, hi = float(pts["x"].min()), float(pts["x"].max())
+        ax.set_xlim(lo / 4.0, hi * 4.0)  # room for the labels
+        ylo, yhi = float(pts["y"].min()), float(pts["y"].max())
+        pad = 0.08 * (yhi - ylo) + 1e-9
+        ax.set_ylim(ylo - pad, max(yhi, limit[1] if limit else yhi) + pad)
+    fig.canvas.draw()
+    place_labels(ax, list(zip(pts["x"], pts["y"], strict=True)),
+                 [str(r.get("label", r["method"])) for _, r in pts.iterrows()])
+    ax.set_xlabel("inference time per 1,000 examples (s, log scale; same process and threads)")
+    ax.set_ylabel(y_label)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
     return save(fig, path)

@@ -17,13 +17,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import figures
+from . import cost, figures
 from .figures import plt
 
-#: methods in metrics JSON that are not classical filters
+#: methods in metrics JSON that are not classical filters: the input, and oracles
 REFERENCE_METHODS = ("noisy",)
+ORACLE_METHODS = ("bm3d_deblurring",)
 BASELINE_COLOR = "#7570b3"
 NOISY_COLOR = "#999999"
+ORACLE_COLOR = "#01665e"
+#: kinds one could deploy (the best PSNR and SSIM are among these)
+DEPLOYABLE = ("model", "baseline")
+#: keys of a method's metrics that are neither metrics nor settings
+NOT_SETTINGS = {"method", "kind", "n", "params", "seed_params", "tuned_on_train_images",
+                "tuned_params", "validation_images", "psnr_db_minus_model", "parameters",
+                "train_s", "train_estimated", "infer_s_per_1000"}
 
 
 def _fmt(v: Any, digits: int = 2) -> str:
@@ -48,8 +56,9 @@ def summary_rows(results: Mapping[str, Mapping[str, Any]], models: Sequence[str]
     rows = [{"method": m, "kind": "model", **results[m][m]} for m in models]
     if models:
         for method, s in results[models[0]].items():
-            if method != models[0]:
-                kind = "reference" if method in REFERENCE_METHODS else "baseline"
+            if method not in models:
+                kind = ("reference" if method in REFERENCE_METHODS else
+                        "oracle" if method in ORACLE_METHODS else "baseline")
                 rows.append({"method": method, "kind": kind, **s})
     return pd.DataFrame(rows)
 
@@ -61,10 +70,10 @@ def best_filter(df: pd.DataFrame) -> str | None:
 
 
 def _settings(r: pd.Series) -> str:
-    skip = {"method", "kind", "n", "params", "seed_params", "tuned_on_train_images"}
     parts = []
     for k, v in r.items():
-        if (k in skip or k.endswith("_ci") or k in ("psnr_db", "ssim", "mse", "mae")
+        if (k in NOT_SETTINGS or k.startswith("model_") or k.endswith("_ci")
+                or k in ("psnr_db", "ssim", "mse", "mae")
                 or not isinstance(v, int | float) or pd.isna(v)):
             continue
         text = f"{int(v)}" if float(v).is_integer() else f"{float(v):g}"
@@ -73,39 +82,80 @@ def _settings(r: pd.Series) -> str:
 
 
 def table(df: pd.DataFrame, metadata: Mapping[str, Mapping[str, Any]]) -> str:
-    """HTML table: PSNR, SSIM, MSE, MAE with intervals; parameters (models) or tuned settings
-    (filters). The best PSNR and the best SSIM cells are highlighted."""
+    """HTML table: PSNR, SSIM, MSE, MAE with intervals, the images each method was judged on,
+    the cost columns (:mod:`.cost`), the seed's figure (models) or tuned settings (filters).
+    The best PSNR and the best SSIM of a deployable method judged on every image are
+    highlighted (a subset's mean is compared in :func:`subset_note`)."""
     head = ("<tr><th>method</th><th>PSNR (dB)</th><th>SSIM</th><th>MSE</th><th>MAE</th>"
-            "<th>parameters (seed) / tuned setting</th></tr>")
-    best_psnr, best_ssim = df["psnr_db"].idxmax(), df["ssim"].idxmax()
+            f"<th>images</th>{cost.HEAD}<th class=settings>seed's figure / tuned setting</th>"
+            "</tr>")
+    dep = df[df["kind"].isin(DEPLOYABLE) & (df["n"] == df["n"].max())]  # like with like
+    best_psnr, best_ssim = dep["psnr_db"].idxmax(), dep["ssim"].idxmax()
     body = []
     for i, r in df.iterrows():
         if r["kind"] == "model":
-            meta = metadata.get(r["method"], {})
-            count = meta.get("trainable_params", r.get("params"))
-            seed = meta.get("seed_params", r.get("seed_params"))
-            extra = (f"{int(count):,} ({int(seed):,})" if count is not None and pd.notna(count)
-                     and seed is not None and pd.notna(seed) else "–")
+            seed = metadata.get(r["method"], {}).get("seed_params", r.get("seed_params"))
+            extra = f"seed: {int(seed):,} weights" if seed is not None and pd.notna(seed) \
+                else "–"
         elif r["kind"] == "reference":
             extra = "the noisy input itself"
+        elif r["kind"] == "oracle":
+            extra = "knows each image's blur and noise level"
         else:
             extra = _settings(r)
-        cls = "model" if r["kind"] == "model" else ""
+        cls = r["kind"] if r["kind"] in ("model", "oracle") else ""
         best = " style='background:#eef7ee'"
         cell_p = f"<td{best if i == best_psnr else ''}>{_ci(r, 'psnr_db')}</td>"
         cell_s = f"<td{best if i == best_ssim else ''}>{_ci(r, 'ssim', 3)}</td>"
         body.append(f"<tr class='{cls}'><td>{html.escape(str(r['method']))}</td>{cell_p}"
                     f"{cell_s}<td>{_ci(r, 'mse', 4)}</td><td>{_ci(r, 'mae', 4)}</td>"
-                    f"<td>{extra}</td></tr>")
-    return f"<table>{head}{''.join(body)}</table>"
+                    f"<td>{int(r['n'])}</td>{cost.cells(r.to_dict())}"
+                    f"<td class=settings>{html.escape(extra)}</td></tr>")
+    return (f"<table class=summary>{head}{''.join(body)}</table>"
+            f"<p class=note>{html.escape(cost.NOTE)}</p>")
+
+
+def subset_note(df: pd.DataFrame, models: Sequence[str],
+                results: Mapping[str, Mapping[str, Any]]) -> str:
+    """What the methods judged on a subset of the validation images (BM3D, the BM3D
+    deblurring oracle; :mod:`denoisebench.evaluation.image_subset`) were judged on, and each
+    model on the same images; or why BM3D is absent."""
+    if "bm3d" not in set(df["method"]):
+        return ("<p class=note>BM3D: no row (the optional <code>bm3d</code> package, free for "
+                "non-commercial use only, was not installed when these metrics were made; "
+                "<code>pip install -e '.[bm3d]'</code>, see the README).</p>")
+    sub = df[df["n"] < df["n"].max()]
+    if sub.empty:
+        return ("<p class=note>BM3D judged on every validation image "
+                "(<code>evaluation.bm3d_examples</code>).</p>")
+    k, total = int(sub["n"].iloc[0]), int(df["n"].max())
+    parts = []
+    for m in models:
+        diffs = []
+        for method in sub["method"]:
+            s = results[m].get(str(method), {})
+            if "psnr_db_minus_model" in s:
+                lo, hi = s["psnr_db_minus_model_ci"]
+                same = float(s["model_psnr_db_same_images"])
+                diffs.append(f"{html.escape(str(method))} {float(s['psnr_db_minus_model']):+.2f} "
+                             f"dB <span class=ci>[{lo:+.2f}, {hi:+.2f}]</span>")
+        if diffs:
+            parts.append(f"<b>{html.escape(m)}</b> {_fmt(same)} dB, against it "
+                         + ", ".join(diffs))
+    return (f"<p class=note>{', '.join(html.escape(str(x)) for x in sub['method'])}: judged "
+            f"on {k} of the {total} validation images (evenly spaced, "
+            "<code>evaluation.bm3d_examples</code>: BM3D takes about 0.3 s an image), so "
+            f"their intervals are wider and their means are not those of all {total} images. "
+            f"On the same {k} images (PSNR, then the paired difference image by image with "
+            f"its interval): {'; '.join(parts)}.</p>")
 
 
 def metric_bars(df: pd.DataFrame, path: Path, title: str) -> Path:
     """Mean PSNR and SSIM with 95 % intervals per method (rows of the summary table)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.36 * len(df) + 1.3), sharey=True)
     y = np.arange(len(df))
-    colors = [figures.MODEL_COLOR if k == "model" else NOISY_COLOR if k == "reference"
-              else BASELINE_COLOR for k in df["kind"]]
+    colors = [{"model": figures.MODEL_COLOR, "reference": NOISY_COLOR,
+               "oracle": ORACLE_COLOR}.get(k, BASELINE_COLOR) for k in df["kind"]]
     for ax, key, label in ((axes[0], "psnr_db", "PSNR (dB)"), (axes[1], "ssim", "SSIM")):
         lo = df[key] - [c[0] for c in df[f"{key}_ci"]]
         hi = [c[1] for c in df[f"{key}_ci"]] - df[key]
@@ -189,13 +239,15 @@ def section(
 ) -> tuple[str, str]:
     """HTML for one image dataset: ``(summary for the first screen, full section)``.
 
-    Figures go to ``fig_dir`` as ``<dataset>_metrics.png``, ``<dataset>_training.png``,
-    ``<dataset>_grid.png`` and ``<dataset>_robustness.png``.
+    Figures go to ``fig_dir`` as ``<dataset>_metrics.png``, ``<dataset>_cost.png``,
+    ``<dataset>_training.png``, ``<dataset>_grid.png`` and ``<dataset>_robustness.png``.
     """
-    df = summary_rows(results, models)
-    n = int(df["n"].iloc[0])
-    best = df.loc[df["psnr_db"].idxmax()]
-    bf = best_filter(df)
+    df = cost.add_columns(summary_rows(results, models), metadata, metrics_dir, models_dir)
+    n = int(df["n"].max())
+    whole = df[df["n"] == n]  # "best" compares like with like; subset_note has the rest
+    dep = whole[whole["kind"].isin(DEPLOYABLE)]
+    best = dep.loc[dep["psnr_db"].idxmax()]
+    bf = best_filter(whole)
     bf_txt = ""
     if bf is not None:
         r = df[df["method"] == bf].iloc[0]
@@ -206,16 +258,17 @@ def section(
              f"noise ±r, r ~ U({ds.get('noise_range_min')}, {ds.get('noise_range_max')})")
     head = (f"<h3>{html.escape(ds_name)} <span class=note>({html.escape(ds['kind'])}: "
             f"{html.escape(str(ds.get('source')))}, {noise}; {n} validation images)</span></h3>"
-            f"<p>Best PSNR: <b>{html.escape(str(best['method']))}</b> with "
+            f"<p>Best PSNR on all {n} images: <b>{html.escape(str(best['method']))}</b> with "
             f"{_fmt(float(best['psnr_db']))} dB (SSIM {_fmt(float(best['ssim']), 3)}){bf_txt}. "
             "PSNR (data range 1) and SSIM are means over the validation images; filters' "
-            "settings were chosen by a grid search on training images.</p>"
-            + table(df, metadata))
+            "settings were chosen on training images.</p>"
+            + table(df, metadata) + subset_note(df, models, results))
 
     parts = [f"<h2>Dataset {html.escape(ds_name)}</h2>"]
     bars = metric_bars(df, fig_dir / f"{ds_name}_metrics.png",
                        f"{ds_name}: mean PSNR and SSIM with 95 % CI")
     parts.append(f"<img src='figures/{bars.name}' alt='PSNR and SSIM on {ds_name}'>")
+    parts += cost.figure_html(ds_name, df, ("psnr_db", "PSNR (dB)"), fig_dir)
     parts += figures.training_html(ds_name, models, models_dir, fig_dir)
     parts += _grid_html(ds_name, df, models, metadata, metrics_dir, fig_dir)
     parts += _robustness_html(ds_name, models, metrics_dir, fig_dir)
@@ -230,8 +283,8 @@ def _grid_html(ds_name: str, df: pd.DataFrame, models: Sequence[str],
     panels = {m: p for m in models if (p := _load_npz(metrics_dir / m / "panels.npz"))}
     if not panels:
         return []
-    bf = best_filter(df)
     first = next(iter(panels.values()))
+    bf = best_filter(df[df["method"].isin([str(m) for m in first["methods"]])])
     columns = {"clean": first["clean"], "noisy": first["mixed"]}
     columns.update({m: p[f"est_{m}"] for m, p in panels.items()})
     if bf is not None and f"est_{bf}" in first:

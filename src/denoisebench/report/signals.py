@@ -2,14 +2,15 @@
 
 Reads only pipeline outputs (no TensorFlow): ``metrics/<model>.json`` (the model, the
 baselines, the references and the limit, see :mod:`denoisebench.evaluation`),
-``metrics/<model>/panels.npz``, ``metrics/<model>/sweep.csv`` and
+``metrics/<model>/{panels.npz,sweep.csv,cost.json}`` and
 ``models/<model>/{history.csv,metadata.json}``.
 
 The first screen answers "which denoiser should I use for this data, and how far is it from
 the limit": one table per dataset (method, type, aggregate SNRi, MAE, SI-SDR with their 95 %
-intervals, the distance below the limit, the tuned settings) and a sentence naming the best
-deployable method. The limit is the Cramér–Rao figure where the dataset kind has one, else
-the best parametric fit (sine: least squares with the period known).
+intervals, the distance below the limit, the cost columns of :mod:`.cost`, the tuned
+settings; :mod:`.signal_tables`) and a sentence naming the best deployable method. The limit
+is the Cramér–Rao figure where the dataset kind has one, else the best parametric fit (sine:
+the minimax fit with the period known).
 """
 
 from __future__ import annotations
@@ -23,86 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..evaluation import baselines, bounds
-from . import figures
-
-#: kinds of method that one could deploy on new data (oracles and the limit cannot be)
-DEPLOYABLE = ("model", "baseline")
-KIND_LABELS = {"model": "learned", "baseline": "classical", "oracle": "oracle",
-               "parametric": "bound (fit)", "limit": "limit"}
-SUMMARY_KEYS = ("snri_db_agg", "snri_db_mean", "snr_out_db", "si_sdr_db", "mse", "mae")
-
-
-def fmt(v: Any, digits: int = 2) -> str:
-    """A number for the tables: fixed point, or 3 significant digits when tiny or huge."""
-    if v is None or (isinstance(v, float) and not np.isfinite(v)):
-        return "–"
-    if isinstance(v, float | np.floating):
-        v = float(v)
-        if abs(v) != 0 and (abs(v) < 1e-2 or abs(v) >= 1e4):
-            return f"{v:.3g}"
-        return f"{v:.{digits}f}"
-    return html.escape(str(v))
-
-
-def with_ci(row: Mapping[str, Any], key: str, digits: int = 2) -> str:
-    """``value [low, high]`` (the interval in a muted span)."""
-    ci = row.get(f"{key}_ci")
-    if not isinstance(ci, list | tuple) or len(ci) != 2:
-        return fmt(row.get(key), digits)
-    return (f"{fmt(row.get(key), digits)} <span class=ci>[{fmt(ci[0], digits)}, "
-            f"{fmt(ci[1], digits)}]</span>")
-
-
-def method_kind(method: str, models: Sequence[str]) -> str:
-    """``model``, ``baseline``, ``oracle``, ``parametric`` or ``limit``."""
-    if method in models:
-        return "model"
-    return bounds.KINDS.get(method, "baseline")
-
-
-def method_label(method: str, row: Mapping[str, Any] | None = None) -> str:
-    """Human-readable name (from :data:`baselines.LABELS` / :data:`bounds.LABELS`)."""
-    label = baselines.LABELS.get(method) or bounds.LABELS.get(method) or method
-    if row is not None and method in ("nls", "cramer_rao") and row.get("fitted_params"):
-        label += f", p = {int(row['fitted_params'])}"
-    return label
-
-
-def settings_text(method: str, row: Mapping[str, Any],
-                  meta: Mapping[str, Any] | None = None, unit: str = "Hz") -> str:
-    """The numeric settings of a method in words (tuned values, parameter counts);
-    frequencies in ``unit``."""
-    r = {k: v for k, v in row.items()
-         if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
-    if meta is not None or "params" in r:
-        p, seed = (meta or {}).get("trainable_params", r.get("params")), r.get("seed_params")
-        if p is None:
-            return "–"
-        return f"{int(p):,} weights" + (f" (seed {int(seed):,})" if seed else "")
-    parts = []
-    if "order" in r:
-        parts.append(f"order {int(r['order'])}")
-    if "cutoff_hz" in r:
-        parts.append(f"cutoff {r['cutoff_hz']:.3g} {unit}")
-    if "low_hz" in r and "high_hz" in r:
-        parts.append(f"band {r['low_hz']:.3g}–{r['high_hz']:.3g} {unit}" if r["low_hz"]
-                     else f"band 0–{r['high_hz']:.3g} {unit} (a lowpass)")
-    if "window" in r:
-        parts.append(f"window {int(r['window'])}")
-    if "polyorder" in r:
-        parts.append(f"degree {int(r['polyorder'])}")
-    if "sym_order" in r:
-        parts.append(f"sym{int(r['sym_order'])}, level {int(r.get('level', 0))}, "
-                     f"threshold ×{r.get('threshold_scale', 1):g} "
-                     f"{'hard' if r.get('hard') else 'soft'}")
-    if "period" in r:
-        parts.append(f"period {r['period']:g}")
-    if "fitted_params" in r and method != "nls":
-        parts.append(f"p = {int(r['fitted_params'])}")
-    if "samples" in r:
-        parts.append(f"N = {int(r['samples'])}")
-    return ", ".join(parts) or "–"
+from ..evaluation import bounds
+from . import cost, figures
+from .signal_tables import (
+    DEPLOYABLE,
+    detail_table,
+    first_table,
+    fmt,
+    method_kind,
+    method_label,
+)
 
 
 def snr_skipped(df: pd.DataFrame) -> int:
@@ -145,55 +76,6 @@ def reference_limit(results: Mapping[str, Mapping[str, Any]], models: Sequence[s
         r = par.iloc[0]
         return str(r["label"]), float(r["snri_db_agg"])
     return None
-
-
-def _row(r: pd.Series, limit: tuple[str, float] | None, cls: str, settings: str) -> str:
-    gap = f"{limit[1] - float(r['snri_db_agg']):.2f}" if limit else "–"
-    code = "" if r["label"] == r["method"] else f" <code>{html.escape(str(r['method']))}</code>"
-    return (f"<tr class='{cls}'><td>{html.escape(str(r['label']))}{code}</td>"
-            f"<td>{KIND_LABELS.get(r['kind'], r['kind'])}</td>"
-            f"<td>{with_ci(r, 'snri_db_agg')}</td><td>{with_ci(r, 'mae', 4)}</td>"
-            f"<td>{with_ci(r, 'si_sdr_db')}</td><td>{gap}</td>"
-            f"<td class=settings>{html.escape(settings)}</td></tr>")
-
-
-def first_table(df: pd.DataFrame, limit: tuple[str, float] | None,
-                metadata: Mapping[str, Mapping[str, Any]], best: str | None,
-                lim_row: Mapping[str, Any] | None, unit: str = "Hz") -> str:
-    """The first-screen table (see the module doc)."""
-    gap_head = "below the limit (dB)" if limit else "below the limit"
-    head = ("<tr><th>method</th><th>type</th><th>SNRi aggregate (dB)</th><th>MAE</th>"
-            f"<th>SI-SDR (dB)</th><th>{gap_head}</th><th class=settings>settings</th></tr>")
-    body = []
-    previous = None
-    for _, r in df.iterrows():
-        if r["kind"] not in DEPLOYABLE and previous in DEPLOYABLE:
-            body.append("<tr class=group><td colspan=7>references: not deployable, they say "
-                        "what the signal model allows</td></tr>")
-        previous = r["kind"]
-        cls = " ".join(c for c in (r["kind"], "best" if r["method"] == best else "") if c)
-        meta = metadata.get(r["method"]) if r["kind"] == "model" else None
-        body.append(_row(r, limit, cls, settings_text(str(r["method"]), r.to_dict(), meta,
-                                                      unit)))
-    if lim_row is not None and limit is not None and "fitted_params" in lim_row:
-        body.append(f"<tr class=limit><td>{html.escape(limit[0])} <code>{bounds.LIMIT}</code>"
-                    f"</td><td>limit</td><td>{fmt(limit[1])}</td><td>–</td><td>–</td>"
-                    f"<td>0.00</td><td class=settings>"
-                    f"{html.escape(settings_text(bounds.LIMIT, lim_row))}: 10·log10(N / p)"
-                    "</td></tr>")
-    return f"<table class=summary>{head}{''.join(body)}</table>"
-
-
-def detail_table(df: pd.DataFrame) -> str:
-    """Every metric with its interval, one row per method (the dataset section)."""
-    head = ("<tr><th>method</th><th>SNRi aggregate (dB)</th><th>SNRi mean (dB)</th>"
-            "<th>SNR out (dB)</th><th>SI-SDR (dB)</th><th>MSE</th><th>MAE</th></tr>")
-    body = [f"<tr class='{r['kind']}'><td>{html.escape(str(r['label']))}</td>"
-            f"<td>{with_ci(r, 'snri_db_agg')}</td><td>{with_ci(r, 'snri_db_mean')}</td>"
-            f"<td>{with_ci(r, 'snr_out_db')}</td><td>{with_ci(r, 'si_sdr_db')}</td>"
-            f"<td>{with_ci(r, 'mse', 4)}</td><td>{with_ci(r, 'mae', 4)}</td></tr>"
-            for _, r in df.iterrows()]
-    return f"<table>{head}{''.join(body)}</table>"
 
 
 def describe(ds: Mapping[str, Any]) -> str:
@@ -263,6 +145,14 @@ def read_sweeps(metrics_dir: Path, models: Sequence[str]) -> dict[str, pd.DataFr
     return out
 
 
+def headline(ds: Mapping[str, Any]) -> tuple[str, str]:
+    """``(metric key, axis label)`` a 1-D dataset is judged by in the quality-against-cost
+    figure: MAE for ``sine`` (seed 001 reports the L1), else the aggregate SNRi."""
+    if ds.get("kind") == "sine":
+        return "mae", "MAE (signal units; lower is better)"
+    return "snri_db_agg", "SNR improvement, aggregate (dB)"
+
+
 def panel_axis(ds: Mapping[str, Any]) -> tuple[str, str, float] | None:
     """Axis labels and origin of a dataset's example panels (see ``figures.signal_panels``):
     seed 000's quadratics live on a unit-free x (``fs`` samples per unit, from ``x_start``);
@@ -284,10 +174,10 @@ def section(
 ) -> tuple[str, str]:
     """HTML for one 1-D dataset: ``(summary for the first screen, full section)``.
 
-    Figures go to ``fig_dir`` as ``<dataset>_snri.png``, ``<dataset>_sweep.png``,
-    ``<dataset>_training.png`` and ``<model>_panels.png``.
+    Figures go to ``fig_dir`` as ``<dataset>_snri.png``, ``<dataset>_cost.png``,
+    ``<dataset>_sweep.png``, ``<dataset>_training.png`` and ``<model>_panels.png``.
     """
-    df = summary_rows(results, models)
+    df = cost.add_columns(summary_rows(results, models), metadata, metrics_dir, models_dir)
     limit = reference_limit(results, models, df)
     lim_row = results[models[0]].get(bounds.LIMIT)
     best, sentence = verdict(df, limit)
@@ -316,6 +206,8 @@ def section(
     bars = figures.snri_bars(df, fig_dir / f"{ds_name}_snri.png",
                              f"{ds_name}: SNR improvement with 95 % CI", limit, colors)
     parts.append(f"<img src='figures/{bars.name}' alt='SNRi of every method on {ds_name}'>")
+    parts += cost.figure_html(ds_name, df, headline(ds), fig_dir,
+                              limit if headline(ds)[0] == "snri_db_agg" else None, colors)
 
     parts += _sweep_html(ds_name, models, results, metrics_dir, fig_dir, colors,
                          limit if lim_row else None)

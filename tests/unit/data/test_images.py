@@ -311,8 +311,14 @@ def test_autoencoder_parameter_counts_and_shapes() -> None:
         == "Adadelta"
 
 
-def test_image_evaluation_and_report(sources: dict[str, Any], tmp_path: Path) -> None:
+def test_image_evaluation_and_report(sources: dict[str, Any], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
     from denoisebench import evaluation, inference, report
+
+    # without the optional bm3d rows (tests/unit/evaluation/test_bm3d.py has them)
+    monkeypatch.setitem(sys.modules, "bm3d", None)
 
     params = dataset_params("images", str(sources["npz"]))
     params.update(train_size=20, validation_size=8)

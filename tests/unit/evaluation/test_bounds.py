@@ -119,7 +119,7 @@ def test_references_by_kind(multisine) -> None:
     assert names == bounds.reference_names(MULTISINE) == ["oracle_wiener", "oracle_ls", "nls"]
     assert [r.name for r in bounds.references(MULTISINE, clean, None)] == ["oracle_wiener",
                                                                            "nls"]
-    assert bounds.reference_names(SINE) == ["oracle_wiener", "ls_sine"]
+    assert bounds.reference_names(SINE) == ["oracle_wiener", "ls_sine", "minimax_sine"]
     assert bounds.reference_names(QUADRATIC) == ["oracle_wiener", "ls_quadratic"]
     assert bounds.reference_names({"kind": "folder"}) == ["oracle_wiener"]
     # the oracle looks up the rows it is given

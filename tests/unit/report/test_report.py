@@ -45,7 +45,7 @@ def tiny_config() -> dict[str, Any]:
     ev = {**base["evaluation"], "bootstrap": 200, "panels": 2, "tune_examples": 60,
           "sweep": {"snr_min_db": -10.0, "snr_max_db": 20.0, "step_db": 10.0, "examples": 20}}
     models = {"net_a": {"kind": "gan_l1", "dataset": "tiny"},
-              "net_b": {"kind": "gan_l1", "dataset": "tiny"}}
+              "net_b": {"kind": "gan", "dataset": "tiny"}}
     return {"seed": 7, "datasets": {"tiny": ds}, "models": models, "evaluation": ev}
 
 
@@ -74,7 +74,8 @@ def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                                  index=False)
             (folder / "metadata.json").write_text(json.dumps(
                 {"trainable_params": 1234, "seed_params": 282_177, "source": "stub",
-                 "train_examples": 120, "best_val_l1": 0.22}))
+                 "train_examples": 120, "best_val_l1": 0.22, "epochs_this_run": 3,
+                 "train_seconds_this_run": 41.5}))
     finally:
         mp.undo()
     report.render(cfg, root / "metrics", root / "models", root / "reports")
@@ -107,6 +108,16 @@ def test_metrics_have_baselines_bounds_and_limit(tiny_report: Path) -> None:
                       m["wavelet"]["snri_db_agg"])
 
 
+def test_cost_json_times_every_method(tiny_report: Path) -> None:
+    m = json.loads((tiny_report / "metrics/net_a.json").read_text())
+    cost = json.loads((tiny_report / "metrics/net_a/cost.json").read_text())
+    assert list(cost["methods"]) == [k for k in m if k != "cramer_rao"]
+    for name, c in cost["methods"].items():
+        assert c["examples"] == 60 and c["infer_s_per_1000"] > 0, name
+    assert "infer_s_per_1000" not in json.dumps(m)  # wall times stay out of the metrics
+    assert m["savgol"]["tuned_params"] == 2 and "tuned_params" not in m["lowpass"]
+
+
 def test_sweep_csv(tiny_report: Path) -> None:
     sw = pd.read_csv(tiny_report / "metrics/net_a/sweep.csv")
     assert list(sw["snr_in_db"]) == [-10.0, 0.0, 10.0, 20.0]
@@ -130,7 +141,12 @@ def test_report_first_screen(tiny_report: Path) -> None:
     for text in ("Use <b>", "below the limit", "Cramér–Rao bound", "blind NLS sinusoid fit",
                  "oracle LS fit", "Savitzky–Golay, tuned", "net_a", "net_b", "class=summary"):
         assert text in first, text
-    for png in ("tiny_snri.png", "tiny_sweep.png", "tiny_training.png", "net_a_panels.png"):
+    for text in ("inference (s / 1,000)", "training (s)", "<td>1,234</td><td>41.5</td>",
+                 "2 tuned", "9 fitted", "Why <code>net_b</code> trails <code>net_a</code>",
+                 "Blau"):
+        assert text in first, text
+    for png in ("tiny_snri.png", "tiny_cost.png", "tiny_sweep.png", "tiny_training.png",
+                "net_a_panels.png"):
         data = (tiny_report / "reports/figures" / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
         assert f"figures/{png}" in html
