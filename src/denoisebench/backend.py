@@ -86,6 +86,7 @@ def select(name: str | None = None, deterministic: bool = False,
                                "fixes its backend at import); run the step in a new process")
         return name
     os.environ[ENV] = name
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" notices
     if name == "tensorflow" and onednn is not None and "tensorflow" not in sys.modules:
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if onednn else "0"
     flags = os.environ.get("XLA_FLAGS", "").split()

@@ -1,13 +1,16 @@
 """Determinism: every model kind in the registry trains to bitwise-identical weights in two
 concurrent processes, at 1 and at 2 intra-op threads (op determinism on, oneDNN on as in
-training), and the evaluation of a trained model writes byte-identical metrics twice.
+training), on every installed Keras backend (``training.backend``: TensorFlow, JAX, PyTorch),
+and the evaluation of a trained model (on TensorFlow, whatever backend trained it) writes
+byte-identical metrics twice.
 
 Cost: one model of each kind, 2 epochs of 2 batches of 32 examples (a second epoch checks that
 the shuffle order and the optimiser's state are repeatable too, not just one gradient step).
 Each training process trains every kind one after the other (``training.train``, the function
 ``denoisebench train`` calls), so TensorFlow starts 4 times, not 40: two processes side by
-side per thread count. Other kinds of params.yaml models, and every new kind added to the
-registry, are picked up automatically (each needs a model of that kind in params.yaml).
+side per thread count and backend. Other kinds of params.yaml models, and every new kind added
+to the registry, are picked up automatically (each needs a model of that kind in params.yaml,
+or in configs/modern.yaml or configs/full.yaml, the opt-in overlays of issue 15's kinds).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import (
+    BACKENDS,
     BIN,
     REPO,
     assert_same_weights,
@@ -38,33 +42,44 @@ THREADS = (1, 2)
 TRAIN_ROWS, VALIDATION_ROWS, BATCH, EPOCHS = 64, 32, 32, 2
 
 
-def _model_of_kind(cfg: dict[str, Any], kind: str) -> str:
-    names = [m for m, p in cfg["models"].items() if p["kind"] == kind]
-    assert names, f"no model of kind {kind!r} in params.yaml: add one (every kind is tested)"
-    return names[0]
+#: where a model of each kind is found, in order (issue 15's kinds are opt-in overlays)
+MODEL_SOURCES = ("params.yaml", "configs/modern.yaml", "configs/full.yaml")
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Tiny config (every model 2 epochs x 2 batches), its datasets, one model name per kind."""
+def _model_of_kind(kind: str) -> tuple[str, dict[str, Any]]:
+    """``(name, params)`` of the first model of ``kind`` in :data:`MODEL_SOURCES`."""
     from denoisebench.config import read_yaml
 
-    base = tmp_path_factory.mktemp("determinism")
-    full = read_yaml(REPO / "params.yaml")
-    names = {kind: _model_of_kind(full, kind) for kind in models.REGISTRY}
+    for source in MODEL_SOURCES:
+        for name, mp in read_yaml(REPO / source).get("models", {}).items():
+            if mp.get("kind") == kind:
+                return name, mp
+    raise AssertionError(f"no model of kind {kind!r} in {MODEL_SOURCES}: add one (every kind "
+                         "is tested)")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def setup(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Tiny config on one backend (every model 2 epochs x 2 batches), its datasets, one model
+    name per kind."""
+    base = tmp_path_factory.mktemp(f"determinism-{request.param}")
+    found = {kind: _model_of_kind(kind) for kind in models.REGISTRY}
+    names = {kind: name for kind, (name, _) in found.items()}
     overlay: dict[str, Any] = {
-        "datasets": {full["models"][m]["dataset"]: {"train_size": TRAIN_ROWS,
-                                                      "validation_size": VALIDATION_ROWS}
-                     for m in names.values()},
-        "models": {m: {"epochs": EPOCHS, "batch_size": BATCH, "shuffle_buffer": TRAIN_ROWS}
-                   for m in names.values()},
+        "training": {"backend": request.param},
+        "datasets": {mp["dataset"]: {"train_size": TRAIN_ROWS,
+                                     "validation_size": VALIDATION_ROWS}
+                     for _, mp in found.values()},
+        "models": {name: {**mp, "epochs": EPOCHS, "batch_size": BATCH,
+                          "shuffle_buffer": TRAIN_ROWS} for name, mp in found.values()},
     }
-    for m in names.values():  # the GAN: one L1 warm-up epoch, then the adversarial terms
-        if "warmup_epochs" in full["models"][m]:
-            overlay["models"][m]["warmup_epochs"] = 1
+    # the GAN: one L1 warm-up epoch, then the adversarial terms
+    overlay["models"][names["gan"]]["warmup_epochs"] = 1
     cfg, params = tiny_config(base, overlay)
     generate_datasets(cfg, sorted(set(overlay["datasets"])), base / "data")
-    return {"base": base, "cfg": cfg, "params": params, "names": names}
+    return {"base": base, "cfg": cfg, "params": params, "names": names,
+            "backend": request.param}
 
 
 DRIVER = """
@@ -103,7 +118,7 @@ def test_training_is_bitwise_deterministic(setup: dict[str, Any],
                                            trained: dict[int, dict[str, Path]],
                                            kind: str, threads: int) -> None:
     """Two concurrent runs give identical weights and curves, with oneDNN on (every model
-    kind trains with it)."""
+    kind trains with it on TensorFlow)."""
     assert setup["cfg"]["training"]["deterministic"] is True
     name = setup["names"][kind]
     assert models.spec(kind).onednn
@@ -113,6 +128,7 @@ def test_training_is_bitwise_deterministic(setup: dict[str, Any],
     assert ha == hb and len(ha.splitlines()) == EPOCHS + 1, (ha, hb)
     meta = json.loads((runs["a"] / name / "metadata.json").read_text())
     assert meta["kind"] == kind and meta["epochs_this_run"] == EPOCHS
+    assert meta["backend"] == setup["backend"] and setup["backend"] in meta["versions"]
 
 
 # one 1-D model (baselines, references, NLS fits, SNR sweep) and one image model (image
