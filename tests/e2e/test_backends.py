@@ -1,0 +1,120 @@
+"""Any Keras backend (docs/design.md "Keras backends"): early stopping and the dvclive log on
+every installed backend; a model trained on JAX predicts, evaluates and denoises the same on
+TensorFlow (and PyTorch); the same metrics on every backend within their confidence intervals.
+
+The resume and determinism tests (test_resume.py, test_determinism.py) run on every installed
+backend too; PyTorch is optional (``torch`` extra) and its cases skip where it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BACKENDS, BIN, generate_datasets, installed, run, subprocess_env, tiny_config
+from conftest import TRAINING_SAFETY_S as SAFETY_S
+
+pytestmark = pytest.mark.slow
+
+
+def _train(tmp_path: Path, model: str, overlay: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+    """Train ``model`` on ``overlay`` (tiny params) with ``denoisebench train``; returns
+    ``(config, model folder)``."""
+    cfg, params = tiny_config(tmp_path, overlay)
+    generate_datasets(cfg, [cfg["models"][model]["dataset"]], tmp_path / "data")
+    out = tmp_path / "model"
+    run([str(BIN / "denoisebench"), "train", "--model", model, "--params", str(params),
+         "--data-dir", str(tmp_path / "data"), "--out", str(out), "--threads", "1"], tmp_path,
+        timeout=SAFETY_S)
+    return cfg, out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_early_stopping_and_dvclive_on_every_backend(backend: str, tmp_path: Path) -> None:
+    """A learning rate of 1e-30 leaves the weights as they are, so validation L1 never
+    improves after the first epoch: early stopping (patience 1) ends the run after epoch 2 of
+    6, and history.csv, dvclive's curves and the metadata say so."""
+    _, out = _train(tmp_path, "rnn", {
+        "training": {"backend": backend},
+        "datasets": {"sine": {"train_size": 64, "validation_size": 32}},
+        "models": {"rnn": {"epochs": 6, "patience": 1, "learning_rate": 1.0e-30,
+                           "batch_size": 32, "shuffle_buffer": 64}}})
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["backend"] == backend and backend in meta["versions"], meta
+    assert meta["epochs_this_run"] == 2, meta
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 1 + 2, history
+    for part in ("train", "eval"):
+        tsv = (out / f"dvclive/plots/metrics/{part}/l1.tsv").read_text().splitlines()
+        assert [ln.split("\t")[0] for ln in tsv[1:]] == ["0", "1"], tsv
+    assert json.loads((out / "dvclive/metrics.json").read_text())["step"] == 1
+
+
+PREDICT = """
+import json, sys
+import numpy as np
+from denoisebench import backend
+backend.select(None)
+from denoisebench.inference import Denoiser
+model, x, out = sys.argv[1:4]
+np.save(out, Denoiser(model)(np.load(x)))
+print(json.dumps({"backend": __import__("keras").backend.backend()}))
+"""
+
+
+def _on(backend: str, cmd: list[str], cwd: Path) -> str:
+    """Run ``cmd`` with ``KERAS_BACKEND=backend``; its stdout."""
+    proc = subprocess.run(cmd, cwd=cwd, env=subprocess_env({"KERAS_BACKEND": backend}),
+                          capture_output=True, text=True, timeout=SAFETY_S)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.skipif(not installed("jax"), reason="jax not installed (pip install -e '.[dev]')")
+def test_model_trained_on_jax_runs_the_same_on_tensorflow(tmp_path: Path) -> None:
+    """The ``.keras`` file of a JAX training: ``Denoiser`` predictions and ``denoisebench
+    denoise`` outputs on TensorFlow (and PyTorch, where installed) equal JAX's within float32
+    tolerance, and ``denoisebench evaluate`` on TensorFlow reports the SNRi of JAX's
+    predictions."""
+    from denoisebench.data.shards import DatasetReader
+    from denoisebench.evaluation import metrics
+
+    cfg, out = _train(tmp_path, "gan_l1", {
+        "training": {"backend": "jax"},
+        "datasets": {"multisine": {"train_size": 64, "validation_size": 32}},
+        "models": {"gan_l1": {"epochs": 1, "batch_size": 32, "shuffle_buffer": 64}}})
+    assert json.loads((out / "metadata.json").read_text())["backend"] == "jax"
+    reader = DatasetReader(tmp_path / "data/multisine")
+    clean, mixed = reader.read("validation", "clean"), reader.read("validation", "mixed")
+    np.save(tmp_path / "mixed.npy", mixed)
+    others = [b for b in ("tensorflow", "torch") if installed(b)]
+    preds = {}
+    for b in ["jax", *others]:
+        said = _on(b, [sys.executable, "-c", PREDICT, str(out), str(tmp_path / "mixed.npy"),
+                       str(tmp_path / f"pred-{b}.npy")], tmp_path)
+        assert json.loads(said.splitlines()[-1])["backend"] == b
+        preds[b] = np.load(tmp_path / f"pred-{b}.npy")
+        _on(b, [str(BIN / "denoisebench"), "denoise", "--model", str(out),
+                str(tmp_path / "mixed.npy"), "-o", str(tmp_path / f"denoised-{b}.npy")], tmp_path)
+    scale = float(np.max(np.abs(preds["jax"])))
+    denoised_jax = np.load(tmp_path / "denoised-jax.npy")
+    assert not np.allclose(preds["jax"], mixed, atol=1e-3)  # the model does something
+    for b in others:
+        np.testing.assert_allclose(preds[b], preds["jax"], rtol=0, atol=1e-5 * scale,
+                                   err_msg=f"predictions on {b}")
+        np.testing.assert_allclose(np.load(tmp_path / f"denoised-{b}.npy"), denoised_jax,
+                                   rtol=0, atol=1e-5 * scale, err_msg=f"denoise on {b}")
+    _on("tensorflow", [str(BIN / "denoisebench"), "evaluate", "--params",
+                       str(tmp_path / "params.yaml"), "--model", "gan_l1", "--model-dir",
+                       str(out), "--data-dir", str(tmp_path / "data"), "--out",
+                       str(tmp_path / "metrics"), "--threads", "1"], tmp_path)
+    judged = json.loads((tmp_path / "metrics/gan_l1.json").read_text())["gan_l1"]
+    v = metrics.per_example(clean, mixed, preds["jax"])
+    expected = metrics.aggregate_snri_db(v["noise_energy"], v["error_energy"])
+    assert abs(judged["snri_db_agg"] - expected) < 1e-3, (judged["snri_db_agg"], expected)
+    assert cfg["training"]["backend"] == "jax"
