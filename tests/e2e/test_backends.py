@@ -118,3 +118,98 @@ def test_model_trained_on_jax_runs_the_same_on_tensorflow(tmp_path: Path) -> Non
     expected = metrics.aggregate_snri_db(v["noise_energy"], v["error_energy"])
     assert abs(judged["snri_db_agg"] - expected) < 1e-3, (judged["snri_db_agg"], expected)
     assert cfg["training"]["backend"] == "jax"
+
+
+#: the model trained on every backend for the metrics comparison, and its settings: the
+#: learning test's conv2d_ae row (tests/e2e/test_learning.py: it learns in a short training)
+SAME_MODEL, SAME_ROWS, SAME_EPOCHS, SAME_VALIDATION = "conv2d_ae", 2000, 8, 200
+
+
+def test_same_metrics_on_every_backend(tmp_path: Path) -> None:
+    """The same params trained on each installed backend (different initial weights: each
+    backend draws its own from the seed) judge alike: each backend's mean PSNR and SSIM on the
+    validation images lie inside every other backend's 95 % bootstrap interval."""
+    from denoisebench.data.shards import DatasetReader
+    from denoisebench.evaluation import image_metrics
+    from denoisebench.inference import Denoiser
+
+    backends = [b for b in ("tensorflow", "jax", "torch") if installed(b)]
+    if len(backends) < 2:
+        pytest.skip(f"one Keras backend installed ({backends})")
+    summaries: dict[str, dict[str, Any]] = {}
+    for b in backends:
+        _, out = _train(tmp_path / b, SAME_MODEL, {
+            "training": {"backend": b},
+            "datasets": {"images": {"train_size": SAME_ROWS,
+                                    "validation_size": SAME_VALIDATION}},
+            "models": {SAME_MODEL: {"epochs": SAME_EPOCHS, "batch_size": 16,
+                                    "shuffle_buffer": SAME_ROWS}}})
+        reader = DatasetReader(tmp_path / b / "data/images")
+        clean, mixed = reader.read("validation", "clean"), reader.read("validation", "mixed")
+        values = image_metrics.per_image(clean, Denoiser(out)(mixed))
+        summaries[b] = image_metrics.summarize(values)
+        noisy = image_metrics.summarize(image_metrics.per_image(clean, mixed))["psnr_db"]
+        assert summaries[b]["psnr_db"] > noisy + 1.0, (b, summaries[b], noisy)  # it learned
+    print(json.dumps(summaries))
+    for metric in ("psnr_db", "ssim"):
+        for a in backends:
+            for b in backends:
+                lo, hi = summaries[b][f"{metric}_ci"]
+                assert lo <= summaries[a][metric] <= hi, (
+                    f"{metric} on {a} ({summaries[a][metric]:.4g}) outside the 95 % interval "
+                    f"of {b} [{lo:.4g}, {hi:.4g}]")
+
+
+GAN_STEPS = """
+import json, sys
+import numpy as np
+from denoisebench import backend
+backend.select(None)
+setup = backend.configure(1, 0, deterministic=True)
+from denoisebench import models
+mp, init, out = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+gan, callbacks = models.spec("gan").recipe(mp, (256,), 2, setup.jit_compile)
+with np.load(init) as z:
+    gan.set_weights([z[f"w{i}"] for i in range(len(z.files))])
+rng = np.random.default_rng(0)
+clean = np.sin(np.linspace(0, 60, 256) * rng.uniform(0.5, 2, (32, 1)))[..., None]
+mixed = clean + 0.5 * rng.standard_normal(clean.shape)
+hist = gan.fit(mixed.astype("float32"), clean.astype("float32"), batch_size=16, epochs=2,
+               shuffle=False, callbacks=callbacks, verbose=0)
+np.savez(out, *gan.get_weights())
+print(json.dumps({k: [float(x) for x in v] for k, v in hist.history.items()}))
+"""
+
+
+def test_gan_step_is_the_same_on_every_backend(tmp_path: Path) -> None:
+    """The GAN's training step, written once per backend (denoisebench.backend), makes the same
+    updates everywhere: from the same initial weights and batches (one L1-only warm-up epoch,
+    then one adversarial epoch: both optimisers and the gate), each backend's weights move as
+    TensorFlow's (their difference is < 1 % of the distance trained) and log the same losses."""
+    import keras
+
+    from denoisebench import models
+
+    mp = {"adversarial_weight": 3.0, "l1_weight": 9.0, "discriminator_weight": 2.0,
+          "generator_lr": 1e-3, "discriminator_lr": 1e-4, "lr_halving_epochs": 50,
+          "warmup_epochs": 1}
+    keras.utils.set_random_seed(4)
+    init = models.build("gan", length=256).get_weights()
+    np.savez(tmp_path / "init.npz", **{f"w{i}": w for i, w in enumerate(init)})
+    runs: dict[str, tuple[dict[str, list[float]], list[np.ndarray]]] = {}
+    for b in [b for b in ("tensorflow", "jax", "torch") if installed(b)]:
+        said = _on(b, [sys.executable, "-c", GAN_STEPS, json.dumps(mp), str(tmp_path / "init.npz"),
+                       str(tmp_path / f"{b}.npz")], tmp_path)
+        with np.load(tmp_path / f"{b}.npz") as z:
+            weights = [z[f"arr_{i}"] for i in range(len(z.files))]
+        runs[b] = json.loads(said.splitlines()[-1]), weights
+    logs_tf, w_tf = runs.pop("tensorflow")
+    assert logs_tf["d_loss"][0] == 0 and logs_tf["d_loss"][1] > 0, logs_tf  # the warm-up gate
+    trained = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(w_tf, init, strict=True)))
+    assert trained > 0
+    for b, (logs, w) in runs.items():
+        apart = np.sqrt(sum(np.sum((a - c) ** 2) for a, c in zip(w, w_tf, strict=True)))
+        assert apart < 0.01 * trained, (b, apart, trained)
+        for key in ("l1", "g_adv", "d_loss"):
+            np.testing.assert_allclose(logs[key], logs_tf[key], rtol=1e-3, atol=1e-5,
+                                       err_msg=f"{key} on {b}")
