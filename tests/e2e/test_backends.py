@@ -122,7 +122,8 @@ def test_model_trained_on_jax_runs_the_same_on_tensorflow(tmp_path: Path) -> Non
 
 #: the model trained on every backend for the metrics comparison, and its settings: the
 #: learning test's conv2d_ae row (tests/e2e/test_learning.py: it learns in a short training)
-SAME_MODEL, SAME_ROWS, SAME_EPOCHS, SAME_VALIDATION = "conv2d_ae", 2000, 8, 200
+SAME_MODEL, SAME_ROWS, SAME_EPOCHS, SAME_VALIDATION = "dense_ae", 2000, 10, 200
+SAME_BATCH = 32
 
 
 def test_same_metrics_on_every_backend(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_same_metrics_on_every_backend(tmp_path: Path) -> None:
             "training": {"backend": b},
             "datasets": {"images": {"train_size": SAME_ROWS,
                                     "validation_size": SAME_VALIDATION}},
-            "models": {SAME_MODEL: {"epochs": SAME_EPOCHS, "batch_size": 16,
+            "models": {SAME_MODEL: {"epochs": SAME_EPOCHS, "batch_size": SAME_BATCH,
                                     "shuffle_buffer": SAME_ROWS}}})
         reader = DatasetReader(tmp_path / b / "data/images")
         clean, mixed = reader.read("validation", "clean"), reader.read("validation", "mixed")
