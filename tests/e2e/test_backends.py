@@ -192,8 +192,11 @@ print(json.dumps({k: [float(x) for x in v] for k, v in hist.history.items()}))
 def test_gan_step_is_the_same_on_every_backend(tmp_path: Path) -> None:
     """The GAN's training step, written once per backend (denoisebench.backend), makes the same
     updates everywhere: from the same initial weights and batches (one L1-only warm-up epoch,
-    then one adversarial epoch: both optimisers and the gate), each backend's weights move as
-    TensorFlow's (their difference is < 1 % of the distance trained) and log the same losses."""
+    then one adversarial epoch: both optimisers and the gate), each network's weights move as
+    on TensorFlow (their difference is < 3 % of the distance trained; measured: JAX 0.1 % and
+    0.01 %, PyTorch 0.8 % and 0.04 % for generator and discriminator: Adam's first steps move
+    each weight by about its learning rate whatever the gradient's size, so float rounding
+    that flips a near-zero gradient shows) and log the same losses."""
     import keras
 
     from denoisebench import models
@@ -202,7 +205,11 @@ def test_gan_step_is_the_same_on_every_backend(tmp_path: Path) -> None:
           "generator_lr": 1e-3, "discriminator_lr": 1e-4, "lr_halving_epochs": 50,
           "warmup_epochs": 1}
     keras.utils.set_random_seed(4)
-    init = models.build("gan", length=256).get_weights()
+    gan = models.build("gan", length=256)
+    init = gan.get_weights()
+    part = {id(w): "generator" for w in gan.generator.weights}
+    part.update({id(w): "discriminator" for w in gan.discriminator.weights})
+    parts = [part.get(id(w), "gate") for w in gan.weights]
     np.savez(tmp_path / "init.npz", **{f"w{i}": w for i, w in enumerate(init)})
     runs: dict[str, tuple[dict[str, list[float]], list[np.ndarray]]] = {}
     for b in [b for b in ("tensorflow", "jax", "torch") if installed(b)]:
@@ -213,11 +220,17 @@ def test_gan_step_is_the_same_on_every_backend(tmp_path: Path) -> None:
         runs[b] = json.loads(said.splitlines()[-1]), weights
     logs_tf, w_tf = runs.pop("tensorflow")
     assert logs_tf["d_loss"][0] == 0 and logs_tf["d_loss"][1] > 0, logs_tf  # the warm-up gate
-    trained = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(w_tf, init, strict=True)))
-    assert trained > 0
+
+    def distance(x: list[np.ndarray], y: list[np.ndarray], net: str) -> float:
+        return float(np.sqrt(sum(np.sum((a - c) ** 2) for a, c, p in zip(x, y, parts,
+                                                                            strict=True)
+                                 if p == net)))
+
     for b, (logs, w) in runs.items():
-        apart = np.sqrt(sum(np.sum((a - c) ** 2) for a, c in zip(w, w_tf, strict=True)))
-        assert apart < 0.01 * trained, (b, apart, trained)
+        for net in ("generator", "discriminator"):
+            trained, apart = distance(w_tf, init, net), distance(w, w_tf, net)
+            print(f"{b} {net}: {apart:.3g} apart from TensorFlow's, trained {trained:.3g}")
+            assert trained > 0 and apart < 0.03 * trained, (b, net, apart, trained)
         for key in ("l1", "g_adv", "d_loss"):
             np.testing.assert_allclose(logs[key], logs_tf[key], rtol=1e-3, atol=1e-5,
                                        err_msg=f"{key} on {b}")
