@@ -81,7 +81,7 @@ def select(name: str | None = None, deterministic: bool = False,
     if "keras" in sys.modules:
         current = sys.modules["keras"].backend.backend()
         if current != name:
-            raise BackendError(f"training.backend: {name!r} requested, but Keras was already "
+            raise BackendError(f"Keras backend {name!r} requested, but Keras was already "
                                f"imported with backend {current!r} in this process (Keras "
                                "fixes its backend at import); run the step in a new process")
         return name
