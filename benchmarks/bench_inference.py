@@ -33,13 +33,15 @@ def main() -> None:
     rows = a.rows or (500 if a.quick else 20_000)
     reps = a.repeats or (1 if a.quick else 5)
     C.header("bench_inference")
-    from denoisebench import inference, models, tfsetup
+    from denoisebench import backend, inference, models
+
+    backend.select(None)  # $KERAS_BACKEND, else TensorFlow (as evaluate and denoise)
     from denoisebench.evaluation import baselines
 
     params = yaml.safe_load((C.ROOT / "params.yaml").read_text())
     ds = params["datasets"]["multisine"]
     batch = int(params["evaluation"]["batch_size"])
-    tfsetup.configure(None, 0, True)
+    backend.configure(None, 0, True)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((rows, 256)).astype(np.float32)
     with tempfile.TemporaryDirectory(prefix="bench-inf-") as tmp:

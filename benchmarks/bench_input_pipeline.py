@@ -1,9 +1,14 @@
 """Training input pipeline: ``data.pipeline.stream`` from Parquet shards against ``model.fit``
 on the same arrays in memory (same model, batch and epochs), peak memory when the dataset on
-disk grows 10x, and the cost of TensorFlow's op determinism (``training.deterministic``).
+disk grows 10x, on each Keras backend, and the cost of TensorFlow's op determinism
+(``training.deterministic``).
 
-    python benchmarks/bench_input_pipeline.py           # 4,000 rows per epoch, 3 rounds
+    python benchmarks/bench_input_pipeline.py           # 3,000 rows per epoch, 3 rounds
+    python benchmarks/bench_input_pipeline.py --backends jax
     python benchmarks/bench_input_pipeline.py --quick   # small sizes (smoke test)
+
+Each backend runs in its own process (tf.data on TensorFlow, the pipeline's PyDataset on JAX
+and PyTorch); its ratio lines carry the backend's name (TensorFlow's keep the plain names).
 
 Model: seed 004's generator (``models.build("gan_l1")``, 282,177 params) compiled by the
 project's ``gan_l1`` recipe (Adam, L1), batch 50. Each memory figure and each determinism
@@ -13,8 +18,10 @@ setting is measured in its own child process (peak RSS = VmHWM of that child).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,12 +50,17 @@ def make_dataset(root: Path, rows: int, shard_rows: int, val_rows: int = 100) ->
 
 
 def _model(rows: int, deterministic: bool):
-    from denoisebench import models, tfsetup
+    from denoisebench import backend, models
 
-    tfsetup.configure(None, SEED, deterministic)
+    setup = backend.configure(None, SEED, deterministic)
     mp = yaml.safe_load((C.ROOT / "params.yaml").read_text())["models"]["gan_l1"]
-    model, _ = models.spec("gan_l1").recipe(mp, (256,), -(-rows // BATCH), False)
+    model, _ = models.spec("gan_l1").recipe(mp, (256,), -(-rows // BATCH), setup.jit_compile)
     return model
+
+
+def _name(base: str, backend: str) -> str:
+    """A ratio's name on ``backend`` (TensorFlow's keep the names of before)."""
+    return base if backend == "tensorflow" else f"{base}.{backend}"
 
 
 def child_memory(root: Path) -> dict:
@@ -81,10 +93,10 @@ def run_child(*args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _quick_end() -> None:
-    C.ratio("training.deterministic_vs_nondeterministic_samples_per_s", float("nan"), "none",
-            "skipped in --quick")
-    C.footer()
+def _quick_end(backend: str) -> None:
+    if backend == "tensorflow":
+        C.ratio("training.deterministic_vs_nondeterministic_samples_per_s", float("nan"),
+                "none", "skipped in --quick")
 
 
 def main() -> None:
@@ -92,8 +104,15 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     ap.add_argument("--rows", type=int, default=None, help="training rows per epoch (4,000)")
     ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--backends", default="tensorflow,jax,torch",
+                    help="Keras backends, each in its own process (those installed)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--backend", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.child or a.backend:
+        from denoisebench import backend
+
+        backend.select(a.backend or None, onednn=True)  # as training (every ModelSpec)
     if a.child:
         if a.child[0] == "memory":
             res = child_memory(Path(a.child[1]))
@@ -101,10 +120,25 @@ def main() -> None:
             res = child_determinism(int(a.child[1]), a.child[2] == "1", int(a.child[3]))
         print(json.dumps(res))
         return
+    if not a.backend:
+        C.header("bench_input_pipeline")
+        for name in a.backends.split(","):
+            if importlib.util.find_spec(name) is None:
+                print(f"# {name}: not installed; skipped", flush=True)
+                continue
+            print(f"# ---- backend {name}", flush=True)
+            subprocess.run([sys.executable, __file__, "--backend", name, *sys.argv[1:]],
+                           check=True, env={**os.environ, "KERAS_BACKEND": name})
+        C.footer()
+        return
+    measure(a)
+
+
+def measure(a: argparse.Namespace) -> None:
+    """P1 and P2 on ``a.backend`` (this process), P3 on TensorFlow."""
     rows = a.rows or (100 if a.quick else 3_000)
     reps = a.repeats or (1 if a.quick else 3)
     mem_rows, mem_shard = (2_000, 500) if a.quick else (24_000, 6_000)  # default: 4 x 6,000
-    C.header("bench_input_pipeline")
     with tempfile.TemporaryDirectory(prefix="bench-pipe-") as tmp:
         tmp_p = Path(tmp)
         # ---- throughput: streaming vs in-memory, one process, interleaved
@@ -126,10 +160,12 @@ def main() -> None:
             "memory": lambda: model_m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0),
         }, reps)
         ts, tm = C.median(runs["stream"]), C.median(runs["memory"])
-        print(f"fit gan_l1 generator, {rows} rows/epoch, batch {BATCH}, deterministic ops: "
+        print(f"[{a.backend}] fit gan_l1 generator, {rows} rows/epoch, batch {BATCH}, "
+              "deterministic ops: "
               f"stream {C.fmt_runs(runs['stream'])} s, in memory {C.fmt_runs(runs['memory'])} s "
               f"-> {rows / ts:,.0f} vs {rows / tm:,.0f} samples/s")
-        C.ratio("input_pipeline.stream_vs_memory_samples_per_s", tm / ts, ">= 0.95")
+        C.ratio(_name("input_pipeline.stream_vs_memory_samples_per_s", a.backend), tm / ts,
+                ">= 0.95")
         # bare stream rate (no model)
         t_iter = C.median([C.timed(lambda: sum(1 for _ in ds)) for _ in range(reps)])
         print(f"stream alone (no model): {rows / t_iter:,.0f} samples/s")
@@ -137,9 +173,9 @@ def main() -> None:
 
 
         if a.quick:
-            C.ratio("input_pipeline.peak_rss_10x_dataset", float("nan"), "<= 1.2",
-                    "skipped in --quick")
-            return _quick_end()
+            C.ratio(_name("input_pipeline.peak_rss_10x_dataset", a.backend), float("nan"),
+                    "<= 1.2", "skipped in --quick")
+            return _quick_end(a.backend)
         # ---- peak memory when the dataset grows 10x (child process per measurement)
         small = make_dataset(tmp_p / "small", mem_rows, mem_shard)
         big = make_dataset(tmp_p / "big", mem_rows * 10, mem_shard)
@@ -152,7 +188,9 @@ def main() -> None:
         print(f"peak RSS streaming one epoch (verify + stream): {mem_rows} rows "
               f"{ms / 1024:.0f} MiB {mem['small']}, {mem_rows * 10} rows {mb / 1024:.0f} MiB "
               f"{mem['big']} (kB)")
-        C.ratio("input_pipeline.peak_rss_10x_dataset", mb / ms, "<= 1.2")
+        C.ratio(_name("input_pipeline.peak_rss_10x_dataset", a.backend), mb / ms, "<= 1.2")
+    if a.backend != "tensorflow":
+        return
 
     # ---- determinism: child per setting, interleaved
     drows, depochs = (200, 1) if a.quick else (3_000, 1)
@@ -165,7 +203,6 @@ def main() -> None:
           f", non-deterministic {d0:,.0f} samples/s {C.fmt_runs(det['0'])}")
     C.ratio("training.deterministic_vs_nondeterministic_samples_per_s", d1 / d0,
             "none (cost of training.deterministic: true)")
-    C.footer()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ package, ``tests/e2e/`` runs snakemake, dvc or the CLI end to end)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -32,6 +33,20 @@ SMALL_MULTISINE: dict[str, Any] = {
     "format": "parquet", "lowpass": {"design": "buttord", "passband_hz": 64.0,
                                      "stopband_hz": 100.0, "gpass_db": 0.05, "gstop_db": 60.0},
 }
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported here (without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
+#: the Keras backends the training tests run on (``training.backend``): TensorFlow (default),
+#: JAX (``jax[cpu]``, in the dev extra: CI runs it) and PyTorch (optional ``torch`` extra; not
+#: installed by ``make``, so its cases skip there)
+BACKENDS = [pytest.param(b, id=b, marks=pytest.mark.skipif(
+    not installed(b), reason=f"Keras backend {b!r} not installed ({how})"))
+    for b, how in (("tensorflow", "make setup"), ("jax", "pip install -e '.[dev]'"),
+                   ("torch", "pip install -e '.[torch]'"))]
 
 
 #: a committer for the scratch git repositories of the tests

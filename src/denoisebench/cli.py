@@ -71,10 +71,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import evaluation, tfsetup
+    from . import backend
 
     cfg = _load(args)
-    tfsetup.configure(args.threads, cfg["seed"], deterministic=False)
+    backend.select(None)  # $KERAS_BACKEND, else TensorFlow: any backend reads any model
+    backend.configure(args.threads, cfg["seed"], deterministic=False)
+    from . import evaluation
+
     evaluation.evaluate(cfg, args.model, model_dir=args.model_dir, data_dir=args.data_dir,
                         out_dir=args.out)
     return 0
@@ -159,7 +162,11 @@ def cmd_tune_lowpass(args: argparse.Namespace) -> int:
 
 def cmd_denoise(args: argparse.Namespace) -> int:
     """Handler of ``denoisebench denoise``: 0 on success, 2 (``error: ...`` on stderr) on bad
-    input or a bad model folder."""
+    input or a bad model folder. Runs on ``$KERAS_BACKEND``, else TensorFlow: a model trained
+    on any backend loads on any other (docs/design.md "Keras backends")."""
+    from . import backend
+
+    backend.select(None)
     from .inference import ModelLoadError
     from .userdata.denoise import DenoiseInputError, denoise_files
 

@@ -140,7 +140,9 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
     """What JSON Schema cannot express, asked of each owner: every dataset's kind
     (:mod:`denoisebench.data.kinds`) and lowpass baseline
     (:mod:`denoisebench.evaluation.lowpass`), every model's spec
-    (:func:`denoisebench.models.model_errors`), then the SNR sweep's range."""
+    (:func:`denoisebench.models.model_errors`), the SNR sweep's range, and an installed
+    ``training.backend`` (:mod:`denoisebench.backend`)."""
+    from .backend import backend_errors
     from .data.kinds import dataset_errors
     from .evaluation.lowpass import lowpass_errors, padlen_errors
     from .models import model_errors
@@ -156,7 +158,7 @@ def _semantic_errors(cfg: Mapping[str, Any]) -> list[str]:
     if sweep and sweep["snr_max_db"] < sweep["snr_min_db"]:
         errors.append(f"evaluation.sweep.snr_max_db: {sweep['snr_max_db']} must not be below "
                       f"evaluation.sweep.snr_min_db ({sweep['snr_min_db']})")
-    return errors
+    return errors + backend_errors(cfg)
 
 
 def validate(cfg: Mapping[str, Any], source: str = "params") -> dict[str, Any]:

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from . import backend, inference, models
 from . import config as cfgmod
-from . import inference, models, tfsetup
 from .atomic import atomic_write_text
 from .callbacks import consistent_backup, kill_hook, resumable_early_stopping
 from .data import pipeline
@@ -194,16 +194,18 @@ def train(
     for split in ("train", "validation"):
         reader.verify_split(split)
 
-    tfsetup.select_onednn(models.spec(mp["kind"]).onednn)
+    tcfg = cfg.get("training", {})
+    deterministic = bool(tcfg.get("deterministic", True))
+    backend.select(tcfg.get("backend", backend.DEFAULT), deterministic,
+                   onednn=models.spec(mp["kind"]).onednn)
     import keras
 
     out = Path(out_dir or Path("models") / name)
     out.mkdir(parents=True, exist_ok=True)
     live = open_dvclive(out / "dvclive")  # now: a dvclive problem fails before training
-    tcfg = cfg.get("training", {})
-    strategy = tfsetup.configure(threads, cfg["seed"], tcfg.get("deterministic", True),
-                                 tcfg.get("mixed_precision", False))
-    val_ds, model, recipe_callbacks = _build(cfg, mp, reader, strategy)
+    setup = backend.configure(threads, cfg["seed"], deterministic,
+                              tcfg.get("mixed_precision", False), tcfg.get("jit_compile", False))
+    val_ds, model, recipe_callbacks = _build(cfg, mp, reader, setup)
 
     # Logs live beside the backup while training (Snakemake deletes declared outputs before a
     # rerun, which would lose a resumed run's history); they are copied into place at the end.
@@ -213,10 +215,10 @@ def train(
          "manifest_sha256": sha256_file(reader.manifest_path)}, sort_keys=True, default=str))
     train_ds, steps = _train_stream(cfg, mp, ds, reader, done)
     callbacks = _callbacks(keras, name, mp, work, recipe_callbacks, on_epoch, done)
-    log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d%s",
-             name, mp["kind"], ds_name, reader.rows("train"), reader.rows("validation"),
-             mp["epochs"], mp["batch_size"],
-             "" if done is None else f" (resuming after epoch {done})")
+    log.info("training %s (%s) on %s: %d train / %d validation examples, %d epochs, batch %d, "
+             "%s backend, %s%s", name, mp["kind"], ds_name, reader.rows("train"),
+             reader.rows("validation"), mp["epochs"], mp["batch_size"], setup.backend,
+             setup.precision, "" if done is None else f" (resuming after epoch {done})")
     t0 = time.perf_counter()
     history = model.fit(train_ds, validation_data=val_ds, epochs=int(mp["epochs"]),
                         steps_per_epoch=steps, callbacks=callbacks, shuffle=False, verbose=0)
@@ -227,6 +229,7 @@ def train(
     rows = write_history(work / "history.csv", out / "history.csv")
     val_l1_all = [float(r["val_l1"]) for r in rows if r.get("val_l1")] or val_l1  # resumed too
     meta = _metadata(cfg, name, reader, model, epochs_run, val_l1_all, seconds)
+    meta.update(setup.describe())
     inference.save(denoiser, out, meta)
     write_dvclive(rows, live)
     shutil.rmtree(work, ignore_errors=True)
@@ -235,17 +238,16 @@ def train(
 
 
 def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
-           strategy: Any) -> tuple[Any, Any, list[Any]]:
-    """``(validation stream, compiled model, the recipe's callbacks)``."""
-    tcfg = cfg.get("training", {})
+           setup: backend.Setup) -> tuple[Any, Any, list[Any]]:
+    """``(validation stream, compiled model, the recipe's callbacks)``: the model built and
+    compiled in ``setup``'s scope (several GPUs) with its ``jit_compile``."""
     spec = models.spec(mp["kind"])
     batch = int(mp["batch_size"])
     steps = pipeline.steps(reader, "train", batch)
     val_ds = pipeline.stream(reader, "validation", max(batch, 256), shuffle=False,
                              transform=spec.transform)
-    with strategy.scope():
-        model, recipe_callbacks = spec.recipe(mp, reader.shape, steps,
-                                              bool(tcfg.get("jit_compile", False)))
+    with setup.scope():
+        model, recipe_callbacks = spec.recipe(mp, reader.shape, steps, setup.jit_compile)
     return val_ds, model, recipe_callbacks
 
 
@@ -328,5 +330,5 @@ def _metadata(cfg: Mapping[str, Any], name: str, reader: DatasetReader, model: A
         "samples_per_second": round(reader.rows("train") * epochs_run / seconds, 1)
         if epochs_run else None,
         "seed": cfg["seed"],
-        "versions": tfsetup.versions(),
+        "versions": backend.versions(),
     }

@@ -1,4 +1,5 @@
-"""Smoke test of the benchmark scripts: each runs with ``--quick`` and prints its ratio lines.
+"""Smoke test of the benchmark scripts: each runs with ``--quick`` and prints its ratio lines
+(the JAX ones too: ``jax[cpu]`` is in the dev extra).
 
 No timing assertions: speed claims live in benchmarks/ and BENCHMARKS.md (the timeout only
 stops a hung script; bench_training --quick trains four models, minutes on a loaded machine).
@@ -20,7 +21,11 @@ EXPECTED = {
                             "generation.images_blur.vs_bare_draw_write"],
     "bench_input_pipeline.py": ["input_pipeline.stream_vs_memory_samples_per_s",
                                 "input_pipeline.peak_rss_10x_dataset",
-                                "training.deterministic_vs_nondeterministic_samples_per_s"],
+                                "training.deterministic_vs_nondeterministic_samples_per_s",
+                                "input_pipeline.stream_vs_memory_samples_per_s.jax",
+                                "input_pipeline.peak_rss_10x_dataset.jax"],
+    "bench_gpu.py": ["gpu.jax.gan_l1_vs_2core_cpu_samples_per_s"],
+    "bench_backends.py": ["backends.jax_vs_tensorflow.conv2d_ae"],
     "bench_inference.py": ["inference.denoiser_vs_predict_samples_per_s",
                            "inference.denoiser_vs_lowpass_samples_per_s"],
     "bench_overhead.py": ["overhead.snakemake_noop_seconds", "overhead.dvc_status_seconds"],

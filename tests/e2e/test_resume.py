@@ -1,7 +1,9 @@
 """Resume is exact: a training killed with SIGKILL and resumed ends with the weights of an
 uninterrupted run, bit for bit (op determinism on), whether the kill fell mid-epoch, right
-after an epoch's backup or after the last backup; through ``denoisebench train`` and through
-Snakemake's own path (``--rerun-incomplete`` after Snakemake and its job were killed).
+after an epoch's backup or after the last backup; through ``denoisebench train`` on every
+installed Keras backend (``training.backend``: the backup, early stopping's saved state and
+the stream order are backend-neutral Keras), and through Snakemake's own path
+(``--rerun-incomplete`` after Snakemake and its job were killed).
 
 Where the kill falls is drawn from a seeded generator (``KILL_SEED``): reproducible, and a
 different point is one constant away. The kill itself is ``DENOISEBENCH_TEST_KILL_AT`` (see
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import (
+    BACKENDS,
     BIN,
     KILL_ENV,
     assert_same_weights,
@@ -62,12 +65,14 @@ def _kill_env(kill: str | None) -> dict[str, str] | None:
     return {KILL_ENV: kill} if kill else None
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def runs(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The uninterrupted run and, per scenario, the killed run and its resumption (started
-    side by side: each result must not depend on what else runs)."""
-    base = tmp_path_factory.mktemp("resume")
+    side by side: each result must not depend on what else runs), on one backend."""
+    base = tmp_path_factory.mktemp(f"resume-{request.param}")
     cfg, params = tiny_config(base, {
+        "training": {"backend": request.param},
         "datasets": {"multisine": {"train_size": TRAIN_ROWS, "validation_size": 50}},
         "models": {MODEL: {"epochs": EPOCHS, "warmup_epochs": 1, "batch_size": BATCH,
                            "shuffle_buffer": 50}}})  # two permuted blocks per epoch

@@ -69,7 +69,11 @@ PARAM_CASES: list[tuple[str, Any, str, str]] = [
     ("evaluation.panels", 0, "evaluation.panels", "minimum of 1"),
     ("evaluation.batch_size", "big", "evaluation.batch_size", "not of type 'integer'"),
     ("training.deterministic", "yes", "training.deterministic", "not of type 'boolean'"),
-    ("training.gpu", True, "training", "allowed keys: ['deterministic'"),
+    ("training.gpu", True, "training", "allowed keys: ['backend', 'deterministic'"),
+    ("training.backend", "mxnet", "training.backend",
+     "expected one of ['tensorflow', 'jax', 'torch']"),
+    ("training.mixed_precision", "fp16", "training.mixed_precision",
+     "expected one of [False, True, 'mixed_float16', 'mixed_bfloat16']"),
     ("seed", 1.5, "seed", "not of type 'integer'"),
 ]
 

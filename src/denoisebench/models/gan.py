@@ -20,6 +20,7 @@ from typing import Any
 import keras
 from keras import layers, ops
 
+from .. import backend
 from . import GAN_WINDOW_MULTIPLE
 
 
@@ -68,8 +69,10 @@ class DenoisingGAN(keras.Model):
     ``fit`` takes ``(mixed, clean)`` batches of shape ``(batch, time, 1)``. Metrics: ``l1``
     (generator reconstruction L1, also on validation as ``val_l1``), ``g_adv``, ``d_loss``.
     The adversarial terms are gated by :attr:`adversarial_on` (0 during the L1-only warm-up,
-    set by :class:`AdversarialWarmup`). Only :attr:`generator` is
-    needed at inference; ``call`` runs it.
+    set by :class:`AdversarialWarmup`). Only :attr:`generator` is needed at inference; ``call``
+    runs it. The training step (two gradients of one forward pass) is written once per Keras
+    backend in :mod:`denoisebench.backend` (docs/design.md "Keras backends"); the losses and
+    metrics here are backend-neutral.
     """
 
     def __init__(
@@ -104,47 +107,53 @@ class DenoisingGAN(keras.Model):
         d_optimizer: keras.optimizers.Optimizer,
         **kwargs: Any,
     ) -> None:
-        super().compile(**kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
+        """Compile with the generator's and the discriminator's optimisers, held as one
+        ``keras.optimizers.MultiOptimizer`` (``self.optimizer``: every backend's trainer, JAX's
+        stateless one included, then carries both optimisers' state). Under the
+        ``mixed_float16`` policy Keras wraps it in a ``LossScaleOptimizer``."""
+        d_vars = {id(v) for v in self.discriminator.trainable_variables}
+        both = keras.optimizers.MultiOptimizer(
+            lambda v: d_optimizer if id(v) in d_vars else g_optimizer, name="gan_optimizers")
+        super().compile(optimizer=both, **kwargs)
         # built now, not at the first step: a resumed run loads their state (Adam's moments
         # and step count) from the backup; Keras skips the variables of an unbuilt optimiser
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
         return [self.l1_tracker, self.adv_tracker, self.d_tracker]
 
-    def train_step(self, data: Any) -> dict[str, Any]:
-        import tensorflow as tf
+    def losses_of(self, clean: Any, denoised: Any, p_real: Any, p_fake: Any,
+                  gate: Any) -> tuple[Any, Any, Any, Any]:
+        """``(generator loss, discriminator loss, l1, g_adv)`` of one batch: ``clean`` and
+        ``denoised`` ``(batch, time, 1)``, the discriminator's ``p_real`` and ``p_fake``
+        ``(batch, 1)``; ``gate`` (0 or 1) switches the adversarial terms."""
+        d_loss = self.discriminator_weight * (
+            self.bce(ops.ones_like(p_real), p_real) + self.bce(ops.zeros_like(p_fake), p_fake)
+        ) * gate
+        l1 = ops.mean(ops.abs(ops.cast(clean, denoised.dtype) - denoised))
+        g_adv = self.bce(ops.ones_like(p_fake), p_fake)  # non-saturating
+        g_loss = self.l1_weight * l1 + self.adversarial_weight * g_adv * gate
+        return g_loss, d_loss, l1, g_adv
 
-        mixed, clean = data
-        gate = self.adversarial_on
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
-            denoised = self.generator(mixed, training=True)
-            p_real = self.discriminator(clean, training=True)
-            p_fake = self.discriminator(denoised, training=True)
-            d_loss = self.discriminator_weight * (
-                self.bce(ops.ones_like(p_real), p_real) + self.bce(ops.zeros_like(p_fake), p_fake)
-            ) * gate
-            l1 = ops.mean(ops.abs(ops.cast(clean, denoised.dtype) - denoised))
-            g_adv = self.bce(ops.ones_like(p_fake), p_fake)  # non-saturating
-            g_loss = self.l1_weight * l1 + self.adversarial_weight * g_adv * gate
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars, strict=True))
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars, strict=True))
+    def record_train(self, l1: Any, g_adv: Any, d_loss: Any) -> dict[str, Any]:
+        """Update the training metrics; return the logs."""
         self.l1_tracker.update_state(l1)
         self.adv_tracker.update_state(g_adv)
         self.d_tracker.update_state(d_loss)
         return {m.name: m.result() for m in self.metrics}
 
-    def test_step(self, data: Any) -> dict[str, Any]:
-        mixed, clean = data
-        denoised = self.generator(mixed, training=False)
-        self.l1_tracker.update_state(ops.mean(ops.abs(ops.cast(clean, denoised.dtype) - denoised)))
+    def record_test(self, clean: Any, denoised: Any) -> dict[str, Any]:
+        """Update the validation metric ``l1``; return the logs."""
+        self.l1_tracker.update_state(ops.mean(ops.abs(ops.cast(clean, denoised.dtype)
+                                                      - denoised)))
         return {"l1": self.l1_tracker.result()}
+
+    def train_step(self, *args: Any) -> Any:
+        return backend.gan_train_step(self, *args)
+
+    def test_step(self, *args: Any) -> Any:
+        return backend.gan_test_step(self, *args)
 
 
 def build_gan(length: int = 256, **loss_weights: float) -> DenoisingGAN:

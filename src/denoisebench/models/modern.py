@@ -20,10 +20,11 @@ example; these models see a *new* noise draw of each clean training example in e
 drawn by the dataset's own noise law (:mod:`denoisebench.data.signals`,
 :mod:`denoisebench.data.images`) from its params, so an epoch over 24,000 shards rows is 24,000
 new mixtures (the data-augmentation form of "fresh synthetic data pays more than epochs").
-Deterministic: batch ``n`` of the run (counted from the process start, the pipeline's own probe
-included; a run resumed after ``e`` epochs of ``s`` steps starts at ``e s``) draws from
-``numpy.random.default_rng([seed, FRESH_NOISE_STREAM, n])``, so two runs with the same params,
-resumed or not, give the same batches (and, with op determinism, the same weights). The
+Deterministic: batch ``n`` of the run (its index in the training stream,
+:mod:`denoisebench.data.pipeline`; a run resumed after ``e`` epochs of ``s`` steps starts at
+``e s``) draws from ``numpy.random.default_rng([seed, FRESH_NOISE_STREAM, n])``, so two runs
+with the same params, resumed or not, on any backend, give the same batches (and, with op
+determinism, the same weights). The
 validation split is never touched: its mixtures stay those of the shards, as for every model.
 """
 
@@ -101,22 +102,28 @@ def redraw_noise(kind: str, ds: Mapping[str, Any], mixed: np.ndarray, clean: np.
 def fresh_noise_transform(ds: Mapping[str, Any], seed: int,
                           base: Transform | None = None, first_batch: int = 0) -> Transform:
     """Training transform: ``(mixed, clean)`` -> ``base(new mixed, clean)``, a new noise draw
-    per batch (:func:`redraw_noise`; see the module doc for the seeding), counting batches
-    from ``first_batch`` (a run resumed after ``e`` epochs of ``s`` steps passes ``e s``, so
-    that its batches draw the noise of the uninterrupted run's). ``base`` defaults to adding
-    the channel axis: ``(rows, *shape)`` -> ``(rows, *shape, 1)``."""
+    per batch (:func:`redraw_noise`; see the module doc for the seeding). Batch ``n`` draws
+    from ``(seed, FRESH_NOISE_STREAM, first_batch + n)``: the input pipeline passes each
+    batch's index in its stream as ``batch=n`` (the transform is ``numbered``), so whatever
+    Keras reads ahead or restarts, a batch gets its noise; a run resumed after ``e`` epochs of
+    ``s`` steps passes ``first_batch = e s`` and draws the uninterrupted run's noise. Called
+    without ``batch``, it counts its own calls from 0. ``base`` defaults to adding the channel
+    axis: ``(rows, *shape)`` -> ``(rows, *shape, 1)``."""
     from . import add_channel
 
     base = base or add_channel
     kind = str(ds["kind"])
-    counter = [int(first_batch)]
+    counter = [0]
 
-    def transform(mixed: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([int(seed), FRESH_NOISE_STREAM, counter[0]])
-        counter[0] += 1
+    def transform(mixed: np.ndarray, clean: np.ndarray,
+                  batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if batch is None:
+            batch, counter[0] = counter[0], counter[0] + 1
+        rng = np.random.default_rng([int(seed), FRESH_NOISE_STREAM, int(first_batch) + batch])
         return base(redraw_noise(kind, ds, mixed, clean, rng), np.asarray(clean, np.float32))
 
     transform.__name__ = f"fresh_noise_{kind}"
+    transform.numbered = True  # type: ignore[attr-defined]
     return transform
 
 

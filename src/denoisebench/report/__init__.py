@@ -102,6 +102,11 @@ def render(
         sections.append(body)
 
     versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
+    by_backend: dict[str, list[str]] = {}  # the Keras backend of each training
+    for m, md in [(m, md) for m, md in metadata.items() if md]:
+        by_backend.setdefault(md.get("backend", "tensorflow"), []).append(m)
+    trained_on = (next(iter(by_backend)) if len(by_backend) == 1 else "; ".join(
+        f"{b} ({', '.join(ms)})" for b, ms in sorted(by_backend.items())))
     confidence = f"{100 * float(cfg['evaluation']['confidence']):g} %"
     sections = [body if f"id='ds-{d}'" in body else f"<section id='ds-{d}'>{body}</section>"
                 for d, body in zip(by_dataset, sections, strict=True)]
@@ -126,7 +131,7 @@ best deployable method.</p>
 {''.join(sections)}
 <h2>Provenance</h2>
 <p class=note>Seed {cfg['seed']}; {html.escape(', '.join(f'{k} {v}' for k, v in versions.items()))};
-rendered {stamp}.</p>
+Keras backend: {html.escape(trained_on or '–')}; rendered {stamp}.</p>
 </body></html>
 """
     path = out_dir / "index.html"

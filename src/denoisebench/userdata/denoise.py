@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import tfsetup as _tfsetup  # noqa: F401  (quiet TensorFlow before Keras loads)
+from .. import backend as _backend  # noqa: F401  (quiet TensorFlow before Keras loads)
 from ..inference import Denoiser, ModelLoadError, read_metadata
 from . import files, image_files
 from .files import SignalFile, SignalFileError

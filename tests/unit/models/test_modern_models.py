@@ -56,7 +56,7 @@ def test_dncnn1d_params_and_receptive_field(width: int, depth: int, k: int) -> N
 
 
 def test_dncnn1d_default_counts() -> None:
-    # configs/modern.yaml-like sizes: width 32, depth 8, kernel 3 on multisine's 256 samples
+    # width 32, depth 8, kernel 3 on multisine's 256 samples
     m = models.build("dncnn1d", length=256, width=32, depth=8, kernel_size=3)
     assert models.count_trainable(m) == 25_057
     assert modern.dncnn1d_dilations(256, 8, 3) == [1, 2, 4, 8, 16, 32, 64, 128]

@@ -75,7 +75,8 @@ def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (folder / "metadata.json").write_text(json.dumps(
                 {"trainable_params": 1234, "seed_params": 282_177, "source": "stub",
                  "train_examples": 120, "best_val_l1": 0.22, "epochs_this_run": 3,
-                 "train_seconds_this_run": 41.5}))
+                 "train_seconds_this_run": 41.5,
+                 **({"backend": "jax"} if i == 0 else {})}))  # net_b: written before backends
     finally:
         mp.undo()
     report.render(cfg, root / "metrics", root / "models", root / "reports")
@@ -151,3 +152,4 @@ def test_report_first_screen(tiny_report: Path) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
         assert f"figures/{png}" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
+    assert "Keras backend: jax (net_a); tensorflow (net_b)" in html  # training.backend
