@@ -311,6 +311,9 @@ def run_all(a: argparse.Namespace, wanted: list[str]) -> list[str]:
                 report(b, rows, {r["label"]: r for r in cpu[1:]})
             failed += [f"{b}:{r['label']}" for r in rows[1:]
                        if "error" in r or not r.get("loss_falls")]
+            missing = [k for k in kinds if k not in {r["label"] for r in rows[1:]}]
+            if missing:
+                print(f"# {b}: not measured (time limit): {missing}", flush=True)
     return failed
 
 
