@@ -194,17 +194,13 @@ def train(
     for split in ("train", "validation"):
         reader.verify_split(split)
 
-    tcfg = cfg.get("training", {})
-    deterministic = bool(tcfg.get("deterministic", True))
-    backend.select(tcfg.get("backend", backend.DEFAULT), deterministic,
-                   onednn=models.spec(mp["kind"]).onednn)
-    import keras
-
     out = Path(out_dir or Path("models") / name)
     out.mkdir(parents=True, exist_ok=True)
     live = open_dvclive(out / "dvclive")  # now: a dvclive problem fails before training
-    setup = backend.configure(threads, cfg["seed"], deterministic,
-                              tcfg.get("mixed_precision", False), tcfg.get("jit_compile", False))
+    setup = _backend(cfg, mp["kind"], threads)  # before Keras is imported
+    import keras
+
+    tcfg = cfg.get("training", {})
     val_ds, model, recipe_callbacks = _build(cfg, mp, reader, setup)
 
     # Logs live beside the backup while training (Snakemake deletes declared outputs before a
@@ -235,6 +231,17 @@ def train(
     shutil.rmtree(work, ignore_errors=True)
     log.info("saved %s to %s (%.1f s, best val_l1 %s)", name, out, seconds, meta["best_val_l1"])
     return meta
+
+
+def _backend(cfg: Mapping[str, Any], kind: str, threads: int | None) -> backend.Setup:
+    """``training.backend`` chosen (before Keras is imported) and configured: threads, seed,
+    determinism, precision, jit (docs/design.md "Keras backends")."""
+    tcfg = cfg.get("training", {})
+    deterministic = bool(tcfg.get("deterministic", True))
+    backend.select(tcfg.get("backend", backend.DEFAULT), deterministic,
+                   onednn=models.spec(kind).onednn)
+    return backend.configure(threads, cfg["seed"], deterministic,
+                             tcfg.get("mixed_precision", False), tcfg.get("jit_compile", False))
 
 
 def _build(cfg: Mapping[str, Any], mp: Mapping[str, Any], reader: DatasetReader,
