@@ -12,7 +12,7 @@ without Keras gets it from wheels carried in the ignored ``.wheels/`` folder
 (``scripts/gpu-wheels.sh`` fills it; BENCHMARKS.md "GPU" says how to run it there).
 
 Each backend runs in its own child process (Keras fixes its backend per process): for each
-model kind (one model of that kind from params.yaml, configs/modern.yaml or configs/full.yaml,
+model kind (one model of that kind from params.yaml, or configs/full.yaml,
 overlaid by ``--configfile``, default configs/seed_scale.yaml), it generates ``(warm-up +
 steps) x batch`` training rows of its dataset, compiles the kind's recipe, trains ``--warmup``
 steps (compilation), then times ``--steps`` steps of ``Model.fit`` on the project's streaming
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
-KIND_SOURCES = ("params.yaml", "configs/modern.yaml", "configs/full.yaml")
+KIND_SOURCES = ("params.yaml", "configs/full.yaml")
 SEED = 20261126
 #: rows of 28 x 28 images_blur come in 4 noisy copies per source image
 ROW_MULTIPLE = {"images_blur": 4}
