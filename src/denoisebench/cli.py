@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,73 +160,6 @@ def cmd_tune_lowpass(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_denoise(args: argparse.Namespace) -> int:
-    """Handler of ``denoisebench denoise``: 0 on success, 2 (``error: ...`` on stderr) on bad
-    input or a bad model folder. Runs on ``$KERAS_BACKEND``, else TensorFlow: a model trained
-    on any backend loads on any other (docs/design.md "Keras backends")."""
-    from . import backend
-
-    backend.select(None)
-    from .inference import ModelLoadError
-    from .userdata.denoise import DenoiseInputError, denoise_files
-
-    try:
-        written = denoise_files(args.model, args.inputs, args.output, fs=args.fs,
-                                batch_size=args.batch_size)
-    except (DenoiseInputError, ModelLoadError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(f"wrote {path}")
-    return 0
-
-
-def cmd_datasets_manifest(args: argparse.Namespace) -> int:
-    """Handler of ``denoisebench datasets manifest``."""
-    from .data import shards
-    from .data.folder import write_folder_manifest
-    from .userdata.importer import params_snippet
-
-    root = Path(args.path)
-    try:
-        path = write_folder_manifest(root, args.fs, convert=args.convert)
-    except shards.DataIntegrityError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    manifest = shards.load_manifest(root)
-    print(f"wrote {path}: examples of {manifest['shape'][0]} samples at {manifest['fs']:g} Hz, "
-          f"noise files: {'yes' if manifest['noise'] else 'no (mixed - clean is used)'}")
-    _print_splits(manifest)
-    print("add to params.yaml:\n" + params_snippet(root))
-    return 0
-
-
-def cmd_datasets_import(args: argparse.Namespace) -> int:
-    """Handler of ``denoisebench datasets import``."""
-    from .data import shards
-    from .userdata.files import SignalFileError
-    from .userdata.importer import import_recordings, params_snippet
-
-    try:
-        path = import_recordings(args.src, args.output, args.window, hop=args.hop,
-                                 validation_fraction=args.validation_fraction, fs=args.fs,
-                                 seed=args.seed, fmt=args.format, shard_rows=args.shard_rows)
-    except (shards.DataIntegrityError, SignalFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    manifest = shards.load_manifest(path.parent)
-    print(f"wrote {path.parent}: windows of {args.window} samples at {manifest['fs']:g} Hz")
-    _print_splits(manifest)
-    print("add to params.yaml:\n" + params_snippet(Path(args.output)))
-    return 0
-
-
-def _print_splits(manifest: Mapping[str, Any]) -> None:
-    for split in ("train", "validation"):
-        body = manifest["splits"][split]
-        print(f"  {split}: {body['rows']} examples in {len(body['shards'])} shard(s)")
-
-
 def redirect_output(path: Path) -> None:
     """Point this process's stdout and stderr (file descriptors 1 and 2, so native libraries'
     output too) at ``path``, truncated; the folder is created (DVC, unlike Snakemake, does not
@@ -327,7 +260,7 @@ def _add_dvc(sub: Any) -> None:
 def add_denoise_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``denoise`` subcommand on ``subparsers`` (from ``add_subparsers``).
 
-    Sets ``func=cmd_denoise``; returns the new subparser.
+    Sets ``func`` to :func:`denoisebench.userdata.commands.cmd_denoise`; returns the new subparser.
     """
     p = subparsers.add_parser(
         "denoise", help="apply a trained denoiser to your own files",
@@ -342,6 +275,8 @@ def add_denoise_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="sample rate of inputs that carry none (.npy, .csv, .parquet); "
                         "default: the model's")
     p.add_argument("--batch-size", type=int, default=1024, help="windows per predict call")
+    from .userdata.commands import cmd_denoise
+
     p.set_defaults(func=cmd_denoise)
     return p
 
@@ -353,6 +288,7 @@ def add_datasets_parser(subparsers: Any) -> argparse.ArgumentParser:
     """
     from .data.shards import FORMATS
     from .models import GAN_WINDOW_MULTIPLE
+    from .userdata.commands import cmd_datasets_import, cmd_datasets_manifest
 
     p = subparsers.add_parser(
         "datasets", help="bring your own data: import recordings, check a dataset folder",

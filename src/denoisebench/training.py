@@ -165,6 +165,27 @@ def write_dvclive(rows: list[dict[str, str]], live: Any) -> None:
     live.end()
 
 
+def _checked_inputs(cfg: Mapping[str, Any], name: str, data_dir: str | Path
+                    ) -> tuple[Mapping[str, Any], str, Mapping[str, Any], DatasetReader]:
+    """``models.<name>``'s params, its dataset's name and params, and a reader whose every shard
+    has been checked: a damaged dataset fails fast, before the backend starts, with ``<file>:
+    <check> failed ...`` instead of deep inside the input pipeline.
+
+    Raises:
+        ConfigError: unknown model.
+        DataIntegrityError: a shard fails its manifest checks.
+    """
+    mp = cfg["models"].get(name)
+    if mp is None:
+        raise cfgmod.ConfigError(f"params: unknown model {name!r}; expected one of "
+                                 f"{sorted(cfg['models'])}")
+    ds_name, ds = cfgmod.dataset_of(cfg, name)
+    reader = DatasetReader(resolve_root(ds_name, ds, data_dir))
+    for split in ("train", "validation"):
+        reader.verify_split(split)
+    return mp, ds_name, ds, reader
+
+
 def train(
     cfg: Mapping[str, Any],
     name: str,
@@ -183,17 +204,7 @@ def train(
         ConfigError: unknown model.
         DataIntegrityError: the dataset's shards fail their manifest checks.
     """
-    mp = cfg["models"].get(name)
-    if mp is None:
-        raise cfgmod.ConfigError(f"params: unknown model {name!r}; expected one of "
-                                 f"{sorted(cfg['models'])}")
-    ds_name, ds = cfgmod.dataset_of(cfg, name)
-    # Check every shard now, before TensorFlow starts: a damaged dataset fails fast with
-    # `<file>: <check> failed ...` instead of deep inside tf.data (whose errors lose the type).
-    reader = DatasetReader(resolve_root(ds_name, ds, data_dir))
-    for split in ("train", "validation"):
-        reader.verify_split(split)
-
+    mp, ds_name, ds, reader = _checked_inputs(cfg, name, data_dir)
     out = Path(out_dir or Path("models") / name)
     out.mkdir(parents=True, exist_ok=True)
     live = open_dvclive(out / "dvclive")  # now: a dvclive problem fails before training

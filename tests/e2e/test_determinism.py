@@ -148,24 +148,44 @@ def test_evaluation_writes_identical_bytes(setup: dict[str, Any],
                                            kind: str) -> None:
     """``denoisebench evaluate`` twice, side by side, on the same model: the same bytes in
     ``metrics/<model>.json``, ``examples.parquet`` and ``sweep.csv``; the same arrays in the
-    ``.npz`` files (a zip member records the time it was written, so not their bytes)."""
+    ``.npz`` files (a zip member records the time it was written, so not their bytes).
+
+    The first run computes everything itself (the shared store off); the second fills an
+    empty store (evaluation/shared.py) and a third, after it, reads every baseline result
+    back from it: all three write the same files."""
     if setup["backend"] != "tensorflow":  # evaluation runs on TensorFlow whatever trained
         pytest.skip("evaluation runs on TensorFlow: its determinism is tested once (a JAX "
                     "model on TensorFlow: test_backends.py)")
     name = setup["names"][kind]
     base = setup["base"]
-    procs = []
-    for run in ("e1", "e2"):
-        procs.append(subprocess.Popen(
+    store_cwd = base / f"store-{name}"
+    store_cwd.mkdir()
+
+    def evaluate(run: str, store: bool) -> subprocess.Popen:
+        return subprocess.Popen(
             [str(BIN / "denoisebench"), "evaluate", "--params", str(setup["params"]),
              "--model", name, "--model-dir", str(trained[1]["a"] / name),
              "--data-dir", str(base / "data"), "--out", str(base / f"{run}-{name}"),
-             "--threads", "1"], env=subprocess_env(), stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT))
-    for proc in procs:
-        output = proc.communicate(timeout=SAFETY_S)[0].decode(errors="replace")
-        assert proc.returncode == 0, output[-3000:]
-    one, two = base / f"e1-{name}", base / f"e2-{name}"
+             "--threads", "1"], cwd=store_cwd if store else base,
+            env=subprocess_env(None if store else {"DENOISEBENCH_EVAL_CACHE": "0"}),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    outputs = []
+    for batch in ([("e1", False), ("e2", True)], [("e3", True)]):
+        procs = [evaluate(run, store) for run, store in batch]
+        for proc in procs:
+            outputs.append(proc.communicate(timeout=SAFETY_S)[0].decode(errors="replace"))
+            assert proc.returncode == 0, outputs[-1][-3000:]
+    assert "shared results off" in outputs[0], outputs[0][-2000:]
+    assert " 0 shared result(s) reused" in outputs[1], outputs[1][-2000:]
+    assert " 0 computed" in outputs[2] and " 0 shared result(s) reused" not in outputs[2], (
+        outputs[2][-2000:])
+    _assert_same_outputs(base / f"e1-{name}", base / f"e2-{name}", name)
+    _assert_same_outputs(base / f"e1-{name}", base / f"e3-{name}", name)
+
+
+def _assert_same_outputs(one: Path, two: Path, name: str) -> None:
+    """The evaluation outputs in ``one`` and ``two`` are the same (cost.json: same methods)."""
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert Path(f"{name}.json") in files and Path(name, "examples.parquet") in files
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())

@@ -27,16 +27,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..atomic import atomic_write_bytes, atomic_write_text
+from ..atomic import atomic_write_bytes
+from .manifest import (  # noqa: F401  (re-exported: shards.load_manifest etc.)
+    DTYPE,
+    FORMATS,
+    MANIFEST,
+    MANIFEST_VERSION,
+    MAX_EXAMPLE_VALUES,
+    MAX_ROWS,
+    REQUIRED,
+    DataIntegrityError,
+    ManifestError,
+    load_manifest,
+    write_manifest,
+)
 
-MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
 SPLITS = ("train", "validation")
 KINDS = ("clean", "noise", "mixed")
-FORMATS = {"parquet": ".parquet", "npy": ".npy"}
-DTYPE = "float32"
-MAX_ROWS = 2**48  # bounds of manifest integers: row ids stay exact in int64
-MAX_EXAMPLE_VALUES = 2**31  # values per example (images are flattened)
 #: ``pq.write_table`` settings of every Parquet shard (BENCHMARKS.md, "Parquet codec").
 #: LZ4 (pyarrow writes Parquet's LZ4_RAW codec): float32 noise barely compresses; zstd saved
 #: 5-8 % of the bytes at about twice the write time and ~1.5x the read time. The dictionary
@@ -46,14 +53,6 @@ MAX_EXAMPLE_VALUES = 2**31  # values per example (images are flattened)
 PARQUET_WRITE_OPTIONS: dict[str, Any] = {"compression": "lz4", "use_dictionary": True,
                                          "dictionary_pagesize_limit": 1 << 16,
                                          "write_statistics": False}
-
-
-class DataIntegrityError(ValueError):
-    """A shard or manifest failed a check; the message names file, check and expectation."""
-
-
-class ManifestError(DataIntegrityError):
-    """``manifest.json`` is missing, unreadable or inconsistent."""
 
 
 class ShardError(DataIntegrityError):
@@ -213,13 +212,6 @@ def shard_entry(root: Path, split: str, index: int, offset: int, fmt: str,
     return {"index": index, "rows": int(rows or 0), "offset": offset, "files": files}
 
 
-def write_manifest(root: Path, manifest: Mapping[str, Any]) -> Path:
-    """Write ``root/manifest.json`` atomically (sorted keys, 1 space indent)."""
-    path = Path(root) / MANIFEST
-    atomic_write_text(path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    return path
-
-
 class DatasetReader:
     """Checked access to one dataset folder through its manifest.
 
@@ -231,7 +223,7 @@ class DatasetReader:
         ManifestError: the manifest is missing, not JSON, or lacks required fields.
     """
 
-    REQUIRED = ("format", "shape", "dtype", "splits")
+    REQUIRED = REQUIRED
 
     def __init__(self, root: str | Path, verify: bool = True) -> None:
         self.root = Path(root)
@@ -354,61 +346,3 @@ class DatasetReader:
         """Example ids of a split (from the manifest's row offsets), ``(rows,)`` int64."""
         return np.concatenate([np.arange(e.offset, e.offset + e.rows, dtype=np.int64)
                                for e in self.shards(split)] or [np.zeros(0, np.int64)])
-
-
-def load_manifest(root: str | Path) -> dict[str, Any]:
-    """Parse and structurally check ``root/manifest.json``.
-
-    Raises:
-        ManifestError: missing file, invalid JSON, or a required field absent/ill-typed.
-    """
-    path = Path(root) / MANIFEST
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: manifest missing; generate the dataset or run "
-                            "`denoisebench datasets manifest` on the folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: unreadable manifest ({exc})") from exc
-    try:
-        manifest = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ManifestError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(manifest, dict):
-        raise ManifestError(f"{path}: expected a JSON object")
-    for key in DatasetReader.REQUIRED:
-        if key not in manifest:
-            raise ManifestError(f"{path}: required field {key!r} missing")
-    shape = manifest["shape"]
-    if (not isinstance(shape, list) or not shape
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
-            or math.prod(shape) > MAX_EXAMPLE_VALUES):
-        raise ManifestError(f"{path}: field 'shape' must be a list of positive integers "
-                            f"(at most {MAX_EXAMPLE_VALUES} values per example), got {shape!r}")
-    if manifest["dtype"] != DTYPE:
-        raise ManifestError(f"{path}: field 'dtype' is {manifest['dtype']!r}; expected {DTYPE!r}")
-    if not isinstance(manifest["format"], str) or manifest["format"] not in FORMATS:
-        raise ManifestError(f"{path}: field 'format' is {manifest['format']!r}; expected one of "
-                            f"{sorted(FORMATS)}")
-    if not isinstance(manifest.get("missing_targets", False), bool):
-        raise ManifestError(f"{path}: field 'missing_targets' is "
-                            f"{manifest['missing_targets']!r}; expected true or false")
-    splits = manifest["splits"]
-    if not isinstance(splits, dict):
-        raise ManifestError(f"{path}: field 'splits' must be an object")
-    for split, body in splits.items():
-        shards = body.get("shards") if isinstance(body, dict) else None
-        if not isinstance(shards, list):
-            raise ManifestError(f"{path}: splits.{split}.shards must be a list")
-        for i, e in enumerate(shards):
-            ok = (isinstance(e, dict)
-                  and all(isinstance(e.get(k), int) and not isinstance(e.get(k), bool)
-                          and 0 <= e.get(k) <= MAX_ROWS for k in ("index", "rows", "offset"))
-                  and isinstance(e.get("files"), dict)
-                  and all(isinstance(f, dict) and isinstance(f.get("path"), str)
-                          and isinstance(f.get("sha256"), str) for f in e["files"].values()))
-            if not ok:
-                raise ManifestError(f"{path}: splits.{split}.shards[{i}] must have integer "
-                                    f"index/rows/offset in 0..{MAX_ROWS} and files "
-                                    "{kind: {path, sha256}}")
-    return manifest

@@ -40,6 +40,7 @@ from ..data.generate import dataset_root
 from ..data.images import robustness_inputs
 from ..data.shards import DatasetReader
 from . import common, cost, image_baselines, image_metrics, image_subset
+from .shared import SharedResults
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ def evaluate_images(cfg: Mapping[str, Any], name: str, model_dir: str | Path | N
     timings: cost.Timings = {name: (seconds, len(mixed))}
     settings: dict[str, dict[str, Any]] = {name: common.model_settings(denoiser)}
     tune = tuning_images(reader, int(ev.get("tune_examples", image_baselines.TUNE_IMAGES)))
-    _add_baselines(estimates, settings, timings, tune, mixed)
+    shared = SharedResults.for_dataset(cfg, ds_name, ds, reader.manifest_path)
+    _add_baselines(estimates, settings, timings, tune, mixed, shared)
     estimates["noisy"] = mixed
     settings["noisy"] = {}
 
@@ -122,8 +124,10 @@ def evaluate_images(cfg: Mapping[str, Any], name: str, model_dir: str | Path | N
     summaries, frame = judge(clean, estimates, ids, *bootstrap)
     result = common.with_settings(summaries, settings)
     sel = common.panel_indices(len(clean), image_subset.subset_size(ev, len(clean)))
-    sub_est, sub_settings, sub_times = image_subset.subset_estimates(
-        cfg, ds_name, ds, reader, mixed, sel, tune)
+    sub_est, sub_settings, sub_times = shared.get(
+        ("subset", mixed, sel, *tune), lambda: image_subset.subset_estimates(
+            cfg, ds_name, ds, reader, mixed, sel, tune))
+    log.info("%s", shared.summary())
     sub_result, sub_frame = image_subset.judge_subset(clean, estimates[name], ids, sel, sub_est,
                                                       sub_settings, bootstrap)
     result.update(sub_result)
@@ -144,17 +148,22 @@ def evaluate_images(cfg: Mapping[str, Any], name: str, model_dir: str | Path | N
 
 def _add_baselines(estimates: dict[str, np.ndarray], settings: dict[str, dict[str, Any]],
                    timings: cost.Timings, tune: tuple[np.ndarray, np.ndarray],
-                   mixed: np.ndarray) -> None:
+                   mixed: np.ndarray, shared: SharedResults) -> None:
     """Tune the image baselines on the training images ``tune`` ``(clean, mixed)``, run them
-    (timed) on ``mixed``; add their estimates, settings and timings (in order)."""
+    (timed) on ``mixed``; add their estimates, settings and timings (in order). Tuning,
+    estimates and times come from ``shared`` when another model of the dataset computed
+    them."""
     tune_clean, tune_mixed = tune
-    tuned = image_baselines.tune(tune_clean, tune_mixed)
+    tuned = shared.get(("image_tune", tune_clean, tune_mixed),
+                       lambda: image_baselines.tune(tune_clean, tune_mixed))
     for method, info in tuned.items():
         log.info("tuned %s on %d training images: %s (train PSNR %.2f dB)", method,
                  len(tune_clean), info["settings"], info["train_psnr_db"])
     for b in image_baselines.BASELINES:
         chosen = dict(tuned[b.name]["settings"])
-        estimates[b.name], seconds = cost.timed(lambda x, b=b, s=chosen: b(x, s), mixed)
+        estimates[b.name], seconds = shared.get(
+            ("timed", b.name, chosen, mixed),
+            lambda b=b, s=chosen: cost.timed(lambda x: b(x, s), mixed))
         timings[b.name] = (seconds, len(mixed))
         settings[b.name] = {**chosen, "tuned_params": len(chosen),
                             "tuned_on_train_images": len(tune_clean)}

@@ -39,6 +39,7 @@ from ..data.folder import noise_of
 from ..data.generate import resolve_root
 from ..data.shards import DatasetReader
 from . import baselines, bounds, common, cost, metrics, sweep
+from .shared import SharedResults
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,12 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
                           mixed.astype(np.float64) - noise)
     denoiser = common.load_denoiser(cfg, name, model_dir)
     log.info("evaluating %s on %d validation examples of %s", name, len(clean), ds_name)
+    shared = SharedResults.for_dataset(cfg, ds_name, ds, reader.manifest_path)
 
-    methods = judged_methods(cfg, name, ds_name, ds, reader, denoiser, clean_full)
+    methods = judged_methods(cfg, name, ds_name, ds, reader, denoiser, clean_full, shared)
     kinds = {m: k for m, (k, _, _) in methods.items()}
-    estimates, timings = _estimates(methods, mixed, min(len(mixed), int(ev["batch_size"])))
+    estimates, timings = _estimates(methods, mixed, min(len(mixed), int(ev["batch_size"])),
+                                    shared)
     summaries, frame = judge(clean, mixed, estimates, ids, float(ev["confidence"]),
                              int(ev["bootstrap"]), int(cfg["seed"]), kinds)
     result = common.with_settings(summaries, {m: methods[m][2] for m in estimates})
@@ -118,7 +121,10 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
         if "snri_db_agg_ci" in s:
             log.info("%-14s SNRi agg %6.2f dB [%.2f, %.2f], MAE %.4f", m, s["snri_db_agg"],
                      *s["snri_db_agg_ci"], s["mae"])
-    table = sweep_table(cfg, name, methods, (clean, clean_full, noise), lim)
+    table = sweep_table(cfg, name, {m: (k, fn if k == "model" else shared.estimator(m, s, fn), s)
+                                    for m, (k, fn, s) in methods.items()},
+                        (clean, clean_full, noise), lim)
+    log.info("%s", shared.summary())
     panels = common.panel_arrays(common.panel_indices(len(clean), int(ev["panels"])), ids,
                                  clean, mixed, ds.get("fs") or np.nan, estimates, kinds,
                                  np.float32)
@@ -129,16 +135,21 @@ def evaluate_signals(cfg: Mapping[str, Any], name: str, model_dir: str | Path | 
     return result
 
 
-def _estimates(methods: Mapping[str, Method], mixed: np.ndarray,
-               warmup: int) -> tuple[dict[str, np.ndarray], cost.Timings]:
+def _estimates(methods: Mapping[str, Method], mixed: np.ndarray, warmup: int,
+               shared: SharedResults) -> tuple[dict[str, np.ndarray], cost.Timings]:
     """Every method's estimate of the validation examples ``mixed``, in order, and its wall
-    time (:func:`cost.timed`; a model first runs untimed on ``warmup`` examples)."""
+    time (:func:`cost.timed`; a model first runs untimed on ``warmup`` examples). The
+    baselines' and references' estimates and times come from ``shared`` when another model
+    of the dataset computed them."""
     rows = np.arange(len(mixed))
     estimates: dict[str, np.ndarray] = {}
     timings: cost.Timings = {}
-    for m, (kind, fn, _) in methods.items():
-        estimates[m], seconds = cost.timed(lambda x, f=fn: f(x, rows[:len(x)]), mixed,
-                                           warmup if kind == "model" else 0)
+    for m, (kind, fn, settings) in methods.items():
+        def run(f: Callable[..., np.ndarray] = fn, k: str = kind) -> tuple[np.ndarray, float]:
+            return cost.timed(lambda x: f(x, rows[:len(x)]), mixed,
+                              warmup if k == "model" else 0)
+        estimates[m], seconds = (run() if kind == "model" else
+                                 shared.get(("timed", m, dict(settings), mixed), run))
         timings[m] = (seconds, len(mixed))
         log.info("%-14s %.2f s", m, seconds)
     return estimates, timings
@@ -182,16 +193,19 @@ def train_subset(reader: DatasetReader, count: int) -> tuple[np.ndarray, np.ndar
 
 
 def judged_methods(cfg: Mapping[str, Any], name: str, ds_name: str, ds: Mapping[str, Any],
-                   reader: DatasetReader, denoiser: Any,
-                   clean_full: np.ndarray) -> dict[str, Method]:
+                   reader: DatasetReader, denoiser: Any, clean_full: np.ndarray,
+                   shared: SharedResults | None = None) -> dict[str, Method]:
     """``{method: (kind, fn(mixed (batch, time), rows (batch,)) -> estimate, settings)}`` in
-    report order: the model, the baselines (tuned on the train split), the references."""
+    report order: the model, the baselines (tuned on the train split, the tuning read from
+    ``shared`` when another model of the dataset did it), the references."""
     ev = cfg["evaluation"]
+    shared = shared or SharedResults("", enabled=False)
     methods: dict[str, Method] = {
         name: ("model", lambda x, rows: denoiser(x), common.model_settings(denoiser))}
     t0 = time.perf_counter()
     tc, tm = train_subset(reader, int(ev["tune_examples"]))
-    tuned = baselines.tune_all(tc, tm, baselines.signal_fs(ds))
+    fs = baselines.signal_fs(ds)
+    tuned = shared.get(("tune_all", tc, tm, fs), lambda: baselines.tune_all(tc, tm, fs))
     log.info("baselines tuned on %d train examples in %.1f s", len(tc), time.perf_counter() - t0)
     for b in baselines.build(ds, tuned, len(tc)):
         methods[b.name] = ("baseline", lambda x, rows, f=b.fn: f(x), dict(b.settings))

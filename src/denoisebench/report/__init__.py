@@ -72,6 +72,18 @@ def _read_outputs(cfg: Mapping[str, Any], metrics_dir: Path, models_dir: Path,
     return results, metadata
 
 
+def _backends(metadata: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """The Keras backend every model was trained on (``metadata.json``'s ``backend``): one
+    name, or ``"jax (gan); tensorflow (bigru, ...)"`` when they differ."""
+    by_backend: dict[str, list[str]] = {}
+    for m, md in metadata.items():
+        if md:
+            by_backend.setdefault(md.get("backend", "tensorflow"), []).append(m)
+    if len(by_backend) == 1:
+        return next(iter(by_backend))
+    return "; ".join(f"{b} ({', '.join(ms)})" for b, ms in sorted(by_backend.items()))
+
+
 def render(
     cfg: Mapping[str, Any],
     metrics_dir: str | Path = "metrics",
@@ -102,11 +114,7 @@ def render(
         sections.append(body)
 
     versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
-    by_backend: dict[str, list[str]] = {}  # the Keras backend of each training
-    for m, md in [(m, md) for m, md in metadata.items() if md]:
-        by_backend.setdefault(md.get("backend", "tensorflow"), []).append(m)
-    trained_on = (next(iter(by_backend)) if len(by_backend) == 1 else "; ".join(
-        f"{b} ({', '.join(ms)})" for b, ms in sorted(by_backend.items())))
+    trained_on = _backends(metadata)
     confidence = f"{100 * float(cfg['evaluation']['confidence']):g} %"
     sections = [body if f"id='ds-{d}'" in body else f"<section id='ds-{d}'>{body}</section>"
                 for d, body in zip(by_dataset, sections, strict=True)]
