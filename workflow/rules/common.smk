@@ -6,6 +6,7 @@ from snakemake.utils import validate
 from denoisebench import codedeps as dbcode  # params.code: a changed package file reruns its steps
 from denoisebench import config as dbconfig
 from denoisebench import workspace as dbworkspace
+from denoisebench import models as dbmodels
 from denoisebench.data import generate as dbgen
 
 
@@ -30,6 +31,14 @@ def param_values(step, **wildcards):
 def dataset_shards(wildcards):
     ds = config["datasets"][wildcards.dataset]
     return [str(p) for p in dbgen.expected_shards(ds, dbgen.dataset_root(wildcards.dataset))]
+
+
+def train_priority(wildcards):
+    """Longest trainings first (expected seconds, denoisebench.models.expected_train_seconds),
+    below the data jobs' 1000: on 2 cores the run then ends on short jobs, not on a training
+    started last (BENCHMARKS.md W1)."""
+    mp = config["models"][wildcards.model]
+    return min(999, int(dbmodels.expected_train_seconds(mp, config["datasets"][mp["dataset"]])))
 
 
 def model_dataset_manifest(wildcards):

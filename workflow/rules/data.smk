@@ -1,8 +1,9 @@
 # One job per shard (clean, noise, mixed of one row range), gathered by the manifest.
-# Data before everything else (`priority`): a few seconds a job, and every training waits on
-# it. Left to itself the scheduler filled free cores with the trainings already possible and
-# generated the last multisine shard 7 minutes, the quadratic manifest 20 minutes into a
-# 30-minute default run, so the longest trainings started last (BENCHMARKS.md W1).
+# Data before everything else (`priority`; trainings follow, longest first, below 1000): a few
+# seconds a job, and every training waits on it. Left to itself the scheduler filled free
+# cores with the trainings already possible and generated the last multisine shard 7 minutes,
+# the quadratic manifest 20 minutes into a 30-minute default run, so the longest trainings
+# started last (BENCHMARKS.md W1).
 
 
 rule generate_shard:
@@ -24,7 +25,7 @@ rule generate_shard:
     log:
         "logs/generate/{dataset}/{split}-{shard}{ext}.log",
     threads: 1
-    priority: 50
+    priority: 1000
     resources:
         mem_mb=1000,
         runtime=30,
@@ -49,7 +50,7 @@ rule manifest:
     log:
         "logs/manifest/{dataset}.log",
     threads: 1
-    priority: 50
+    priority: 1000
     resources:
         mem_mb=1000,
         runtime=30,

@@ -22,6 +22,7 @@ rule train:
     # each; BENCHMARKS.md): these small models scale poorly across threads. Bigger machines:
     # `--set-threads train=N`.
     threads: 1
+    priority: train_priority
     resources:
         mem_mb=4000,
         runtime=240,

@@ -62,6 +62,11 @@ class ModelSpec:
     #: models.modern; ``first_batch``: batches done before a resume); validation batches always
     #: use ``transform``.
     train_transform: Callable[..., Transform] | None = None
+    #: scheduling hint: wall microseconds per training example per epoch, one thread of the
+    #: 2-core reference machine, at the default params (measured: BENCHMARKS.md W1). Snakemake
+    #: starts the longest trainings first (:func:`expected_train_seconds`); wider settings run
+    #: longer than the hint says, which only changes the order.
+    train_us_per_example: float = 2000.0
 
 
 def lazy(module: str, name: str) -> Callable[..., Any]:
@@ -91,37 +96,47 @@ MODERN_IMAGE_KINDS = ("images", "images_blur")
 REGISTRY: dict[str, ModelSpec] = {
     "gan": _row("gan", "build_gan", "recipe_gan",
         seed_params=282_177, source="seed 004 (GAN-trained 1-D conv autoencoder, generator)",
-        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
+        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE,
+        train_us_per_example=4300),
     "gan_l1": _row("gan", "build_generator", "recipe_l1",
         seed_params=282_177, source="seed 004 generator trained on L1 alone (ablation)",
-        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE),
+        dataset_kinds=("multisine", "folder"), window_multiple=GAN_WINDOW_MULTIPLE,
+        train_us_per_example=3700),
     "conv1d_ae": _row("conv1d", "build_conv1d_ae", "recipe_conv1d_ae",
         seed_params=28_737, source="seed 000 (Conv1D/Conv1DTranspose autoencoder, min-max, BCE)",
         dataset_kinds=("quadratic", "folder"), transform=lazy("conv1d", "minmax_transform"),
-        scaling={"kind": "minmax"}, checks=checks.conv1d_errors),
+        scaling={"kind": "minmax"}, checks=checks.conv1d_errors,
+        train_us_per_example=1100),
     "rnn": _row("rnn", "build_rnn", "recipe_recurrent",
         seed_params=991, source="seed 001 (SimpleRNN(30) + Dense, masked L1)",
-        dataset_kinds=("sine", "folder")),
+        dataset_kinds=("sine", "folder"),
+        train_us_per_example=350),
     "birnn": _row("rnn", "build_birnn", "recipe_recurrent",
         seed_params=1_981, source="seed 001 (bidirectional SimpleRNN(30) + Dense, masked L1; "
                                   "Keras count)",
-        dataset_kinds=("sine", "folder")),
+        dataset_kinds=("sine", "folder"),
+        train_us_per_example=680),
     "gru": _row("rnn", "build_gru", "recipe_recurrent",
         seed_params=3_001, source="GRU(30) + Dense, masked L1 (seed 001's cell, one direction)",
-        dataset_kinds=("sine", "folder")),
+        dataset_kinds=("sine", "folder"),
+        train_us_per_example=660),
     "bigru": _row("rnn", "build_bigru", "recipe_recurrent",
         seed_params=6_001, source="seed 001 (bidirectional GRU(30) + Dense, masked L1)",
-        dataset_kinds=("sine", "folder")),
+        dataset_kinds=("sine", "folder"),
+        train_us_per_example=1360),
     "dense_ae": _row("dense", "build_dense_ae", "recipe_dense",
         seed_params=50_992, source="seed 002 (dense autoencoder 784-32-784)",
         dataset_kinds=("images", "images_blur"), transform=lazy("dense", "flatten"),
-        model_input_shape=lazy("dense", "flat_shape")),
+        model_input_shape=lazy("dense", "flat_shape"),
+        train_us_per_example=65),
     "conv2d_ae": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
         seed_params=4_385, source="seed 002 (convolutional autoencoder, Gaussian noise)",
-        dataset_kinds=("images", "images_blur")),
+        dataset_kinds=("images", "images_blur"),
+        train_us_per_example=450),
     "conv2d_ae_blur": _row("conv2d", "build_conv2d_ae", "recipe_conv2d",
         seed_params=4_385, source="seed 003 (convolutional autoencoder, blur + uniform noise)",
-        dataset_kinds=("images_blur",)),
+        dataset_kinds=("images_blur",),
+        train_us_per_example=420),
     # issue 15: modern denoisers (models/resnet.py, models/unet.py, recipe in models/modern.py)
     "dncnn1d": _row("resnet", "build_dncnn1d", "recipe_dncnn1d",
         seed_params=None, source="residual dilated CNN (DnCNN residual learning, Zhang et al. "
@@ -132,19 +147,22 @@ REGISTRY: dict[str, ModelSpec] = {
         seed_params=None, source="1-D U-Net after Wave-U-Net (Stoller et al. 2018), residual "
                                  "output",
         dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
-        train_transform=lazy("modern", "train_transform")),
+        train_transform=lazy("modern", "train_transform"),
+        train_us_per_example=2100),
     "spectral1d": _row("spectral", "build_spectral1d", "recipe_spectral1d",
         seed_params=None, source="spectral residual CNN: DnCNN residual learning (Zhang et al. "
                                  "2017) over the zero-padded whole-window DFT, complex spectral "
                                  "mapping (Tan & Wang 2020)",
         dataset_kinds=MODERN_SIGNAL_KINDS, checks=checks.odd_kernel_errors,
-        train_transform=lazy("modern", "train_transform")),
+        train_transform=lazy("modern", "train_transform"),
+        train_us_per_example=2300),
     "dncnn2d": _row("resnet", "build_dncnn2d", "recipe_dncnn2d",
         seed_params=None, source="DnCNN (Zhang et al. 2017)",
         dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
     "unet2d": _row("unet", "build_unet2d", "recipe_unet2d",
         seed_params=None, source="small 2-D U-Net (Ronneberger et al. 2015), residual output",
-        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform")),
+        dataset_kinds=MODERN_IMAGE_KINDS, train_transform=lazy("modern", "train_transform"),
+        train_us_per_example=2000),
 }
 
 
@@ -178,6 +196,18 @@ def spec(kind: str) -> ModelSpec:
         return REGISTRY[kind]
     except KeyError:
         raise KeyError(f"unknown model kind {kind!r}; expected one of {sorted(REGISTRY)}") from None
+
+
+def expected_train_seconds(mp: Mapping[str, Any], ds: Mapping[str, Any]) -> float:
+    """Expected training time (s) of ``models.<name>`` params ``mp`` on a dataset with params
+    ``ds``: epochs x training rows x the kind's :attr:`ModelSpec.train_us_per_example`; 0 when
+    the rows are not in the params (folder datasets) or the kind is unknown. A scheduling hint,
+    not a promise."""
+    spec = REGISTRY.get(mp.get("kind"))
+    rows = ds.get("train_size")
+    if spec is None or not isinstance(rows, int):
+        return 0.0
+    return float(mp.get("epochs", 1)) * rows * spec.train_us_per_example * 1e-6
 
 
 def build(kind: str, **kwargs: Any) -> Any:

@@ -1,0 +1,24 @@
+"""The registry's scheduling hint (models.expected_train_seconds): Snakemake starts the longest
+trainings first, so the hint must order the default models like their measured times."""
+
+from __future__ import annotations
+
+from conftest import REPO
+
+from denoisebench import config, models
+
+
+def test_expected_train_seconds_orders_the_default_models() -> None:
+    cfg = config.load([str(REPO / "params.yaml")])
+    est = {n: models.expected_train_seconds(mp, cfg["datasets"][mp["dataset"]])
+           for n, mp in cfg["models"].items()}
+    # measured in the default run (BENCHMARKS.md W1): the GAN ~206 s, dense_ae ~19 s
+    assert est["gan"] > est["gan_l1"] > est["bigru"] > est["rnn"] > est["dense_ae"] > 0
+    assert max(est, key=est.get) == "gan"
+
+
+def test_no_hint_without_rows_or_kind() -> None:
+    assert models.expected_train_seconds({"kind": "gan", "epochs": 3}, {"kind": "folder"}) == 0
+    assert models.expected_train_seconds({"kind": "nope", "epochs": 3}, {"train_size": 10}) == 0
+    assert models.expected_train_seconds({"kind": "gan", "epochs": 2},
+                                         {"train_size": 1000}) == 2 * 1000 * 4300e-6
