@@ -89,7 +89,9 @@ def export(snakefile: Path = Path("Snakefile"), workdir: Path = Path(".")) -> st
         metrics: list[Any] = []
         for f in job.output:
             path = str(f)
-            if path.startswith("metrics/") and path.endswith(".json"):
+            if path.startswith("metrics/") and path.endswith(".json") and path.count("/") == 1:
+                # metrics/<model>.json only: cost.json's wall times (metrics/<model>/, an out)
+                # would fill `dvc exp show` with columns that differ in every run
                 metrics.append({path: {"cache": False}})
             elif path.endswith("history.csv"):
                 outs.append(path)  # cached: models/ is git-ignored

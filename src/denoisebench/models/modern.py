@@ -18,7 +18,7 @@ restore_best_weights=True)``) watches it on the validation split, as for every o
 Fresh noise (:func:`fresh_noise_transform`). The shards hold one noisy copy of each clean
 example; these models see a *new* noise draw of each clean training example in every batch,
 drawn by the dataset's own noise law (:mod:`denoisebench.data.signals`,
-:mod:`denoisebench.data.images`) from its params, so an epoch over 24,000 shards rows is 24,000
+:mod:`denoisebench.data.images`) from its params, so an epoch over 16,000 shard rows is 16,000
 new mixtures (the data-augmentation form of "fresh synthetic data pays more than epochs").
 Deterministic: batch ``n`` of the run (its index in the training stream,
 :mod:`denoisebench.data.pipeline`; a run resumed after ``e`` epochs of ``s`` steps starts at
