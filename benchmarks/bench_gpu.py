@@ -65,7 +65,8 @@ def settings(configfile: str | None) -> tuple[dict[str, Any], dict[str, tuple[st
     cfg = read("params.yaml")
     for extra in KIND_SOURCES[1:]:
         for name, mp in read(extra).get("models", {}).items():
-            if mp["kind"] not in {m["kind"] for m in cfg["models"].values()}:
+            # a partial entry (e.g. `gan: {epochs: 12}`) overrides a default model: not a kind
+            if "kind" in mp and mp["kind"] not in {m["kind"] for m in cfg["models"].values()}:
                 cfg["models"][name] = mp
     if configfile:
         cfg = merge(cfg, read(configfile))
