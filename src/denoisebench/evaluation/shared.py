@@ -17,18 +17,21 @@ would give: the metrics files are byte-identical with and without the store (tes
 baseline's inference time is the one measured when its estimate was computed, in an evaluate
 job with the same thread settings.
 
-Values are pickled: the store is this workspace's private state (like Snakemake's
-``.snakemake/``), written only by this module, each file atomically. ``make clean`` removes
-it; ``DENOISEBENCH_EVAL_CACHE=0`` turns it off.
+Values are stored as ``.npz`` files read with ``allow_pickle=False``: the arrays, plus the
+nesting (mappings, sequences, tuples) and the scalars, with their numpy types, as JSON; nothing
+is unpickled. The store is this workspace's private state (like Snakemake's ``.snakemake/``),
+each file written atomically. ``make clean`` removes it; ``DENOISEBENCH_EVAL_CACHE=0`` turns
+it off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
-import pickle
+import zipfile
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -87,6 +90,77 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+#: the entry of a stored ``.npz`` that holds the value's JSON tree
+TREE = "__tree__"
+
+
+def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` as a JSON tree; its arrays go to ``arrays`` (referenced by name).
+
+    Raises:
+        TypeError: a type the store does not keep (the value is then computed, not stored).
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("object arrays are not stored")
+        name = f"a{len(arrays)}"
+        arrays[name] = value
+        return {"nd": name}
+    if isinstance(value, np.generic):
+        return {"np": value.dtype.str, "v": value.item()}
+    if isinstance(value, bool | int | float | str) or value is None:
+        return {"py": value}
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("mapping keys must be strings")
+        return {"map": {k: _encode(v, arrays) for k, v in value.items()}}
+    if isinstance(value, tuple | list):
+        return {"tuple" if isinstance(value, tuple) else "list":
+                [_encode(v, arrays) for v in value]}
+    raise TypeError(f"{type(value).__name__} is not stored")
+
+
+def _decode(node: Mapping[str, Any], arrays: Any) -> Any:
+    """The value of a JSON tree written by :func:`_encode`."""
+    if "nd" in node:
+        return arrays[node["nd"]]
+    if "np" in node:
+        return np.dtype(node["np"]).type(node["v"])
+    if "py" in node:
+        return node["py"]
+    if "map" in node:
+        return {k: _decode(v, arrays) for k, v in node["map"].items()}
+    if "tuple" in node:
+        return tuple(_decode(v, arrays) for v in node["tuple"])
+    return [_decode(v, arrays) for v in node["list"]]
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` (arrays, numpy and Python scalars, str-keyed mappings, lists, tuples) as the
+    bytes of an ``.npz`` file.
+
+    Raises:
+        TypeError: a type the store does not keep.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    tree = json.dumps(_encode(value, arrays))
+    buf = io.BytesIO()
+    np.savez(buf, **arrays, **{TREE: np.frombuffer(tree.encode(), np.uint8)})
+    return buf.getvalue()
+
+
+def loads(blob: bytes) -> Any:
+    """The value of :func:`dumps`'s bytes, read with ``allow_pickle=False``.
+
+    Raises:
+        ValueError, OSError, KeyError, zipfile.BadZipFile: not such a file.
+    """
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    tree = json.loads(arrays.pop(TREE).tobytes().decode())
+    return _decode(tree, arrays)
+
+
 class SharedResults:
     """The store of one dataset's shared evaluation results.
 
@@ -130,19 +204,23 @@ class SharedResults:
         """
         if not self.enabled:
             return compute()
-        path = self.root / f"{digest(self.salt, key)}.pkl"
+        path = self.root / f"{digest(self.salt, key)}.npz"
         try:
-            with open(path, "rb") as f:
-                value = pickle.load(f)
+            value = loads(path.read_bytes())
             self.hits += 1
             return value
         except FileNotFoundError:
             pass
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError,
+                zipfile.BadZipFile) as exc:
             log.warning("%s: unreadable shared result (%s); computing it again", path, exc)
         value = compute()
         self.misses += 1
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            blob = dumps(value)
+        except TypeError as exc:  # not storable: computed each time
+            log.warning("shared result of %s not stored (%s)", key[0], exc)
+            return value
         try:
             atomic_write_bytes(path, lambda tmp: tmp.write_bytes(blob))
         except OSError as exc:  # a read-only or full disk only costs the saving

@@ -60,7 +60,7 @@ def test_a_damaged_entry_is_recomputed_and_replaced(tmp_path: Path) -> None:
     calls, compute = _counting()
     store = SharedResults("salt", tmp_path, enabled=True)
     store.get(("k",), compute)
-    (entry,) = tmp_path.glob("*.pkl")
+    (entry,) = tmp_path.glob("*.npz")
     entry.write_bytes(entry.read_bytes()[:10])  # a truncated file
     value = store.get(("k",), compute)
     assert len(calls) == 2 and value["seconds"] == 0.5
@@ -94,3 +94,19 @@ def test_estimator_shares_by_input_rows_and_settings(tmp_path: Path) -> None:
     assert len(seen) == 2
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_values_round_trip_with_their_types() -> None:
+    value = ({"wiener": {"window": np.int64(3), "scale": np.float32(0.25), "name": "x",
+                         "on": True, "none": None, "f": 1e-300}},
+             [np.arange(4, dtype=np.float32), 0.1 + 0.2], float("nan"))
+    back = shared.loads(shared.dumps(value))
+    assert isinstance(back, tuple) and isinstance(back[1], list)
+    w = back[0]["wiener"]
+    assert type(w["window"]) is np.int64 and w["window"] == 3
+    assert type(w["scale"]) is np.float32 and w["scale"] == np.float32(0.25)
+    assert (w["name"], w["on"], w["none"], w["f"]) == ("x", True, None, 1e-300)
+    assert back[1][0].dtype == np.float32 and back[1][1] == 0.1 + 0.2
+    assert np.isnan(back[2])
+    with pytest.raises(TypeError):
+        shared.dumps({1: "non-string key"})
