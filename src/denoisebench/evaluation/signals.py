@@ -194,12 +194,11 @@ def train_subset(reader: DatasetReader, count: int) -> tuple[np.ndarray, np.ndar
 
 def judged_methods(cfg: Mapping[str, Any], name: str, ds_name: str, ds: Mapping[str, Any],
                    reader: DatasetReader, denoiser: Any, clean_full: np.ndarray,
-                   shared: SharedResults | None = None) -> dict[str, Method]:
+                   shared: SharedResults) -> dict[str, Method]:
     """``{method: (kind, fn(mixed (batch, time), rows (batch,)) -> estimate, settings)}`` in
     report order: the model, the baselines (tuned on the train split, the tuning read from
     ``shared`` when another model of the dataset did it), the references."""
     ev = cfg["evaluation"]
-    shared = shared or SharedResults("", enabled=False)
     methods: dict[str, Method] = {
         name: ("model", lambda x, rows: denoiser(x), common.model_settings(denoiser))}
     t0 = time.perf_counter()
