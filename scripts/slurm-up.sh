@@ -23,7 +23,8 @@
 #
 # Idempotence: if this SLURM_BASE's cluster is already up and healthy it is
 # reused (exit 0); if some other Slurm is running, or /etc/slurm/slurm.conf is a
-# real file or points elsewhere, it refuses (exit 1) rather than clobber it.
+# real file, it refuses (exit 1) rather than clobber it. A link left by a cluster
+# whose daemons are gone (killed without slurm-down.sh) is replaced.
 set -euo pipefail
 
 BASE=${SLURM_BASE:-/tmp/denoisebench-slurm}
@@ -80,9 +81,12 @@ if [ -e "$CONF_LINK" ] || [ -L "$CONF_LINK" ]; then
   if [ ! -L "$CONF_LINK" ]; then
     die "$CONF_LINK is a real file (a system Slurm?); refusing to replace it"
   fi
+  # No slurmctld or slurmd runs (checked above), so a link to another base is
+  # left over from a cluster whose daemons died without its slurm-down.sh (a
+  # killed test run, a rebooted machine): nothing uses it, so it is replaced.
   target=$(readlink "$CONF_LINK")
-  if [ "$target" != "$BASE/etc/slurm.conf" ] && [ -e "$target" ]; then
-    die "$CONF_LINK points to $target (another cluster's config); run its slurm-down.sh first"
+  if [ "$target" != "$BASE/etc/slurm.conf" ]; then
+    log "replacing the stale link $CONF_LINK -> $target (no Slurm daemon is running)"
   fi
 fi
 
@@ -191,9 +195,7 @@ if [ -f "$BASE/etc/gres.conf" ]; then
   fi
   ln -sfn "$BASE/etc/gres.conf" /etc/slurm/gres.conf
 elif [ -L /etc/slurm/gres.conf ]; then
-  case $(readlink /etc/slurm/gres.conf) in
-    "$BASE"/*) rm -f /etc/slurm/gres.conf ;;  # stale, from an earlier SLURM_GPUS=1 run
-  esac
+  rm -f /etc/slurm/gres.conf  # stale (no daemon runs): from an earlier SLURM_GPUS=1 cluster
 fi
 
 # --- daemons ------------------------------------------------------------------------
