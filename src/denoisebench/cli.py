@@ -87,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
     cfg = _load(args)
-    report.render(cfg, args.metrics_dir, args.models_dir, args.out)
+    report.render(cfg, args.metrics_dir, args.models_dir, args.out, workers=args.threads)
     return 0
 
 
@@ -234,6 +234,8 @@ def _add_steps(sub: Any) -> None:
     p.add_argument("--metrics-dir", default="metrics")
     p.add_argument("--models-dir", default="models")
     p.add_argument("--out", default="reports")
+    p.add_argument("--threads", type=int, default=1,
+                   help="processes drawing the datasets' sections (default 1)")
 
 
 def _add_dvc(sub: Any) -> None:

@@ -3,6 +3,10 @@
 # also get the SNR sweep (denoisebench.evaluation.sweep), which needs the model itself and so
 # belongs here; image models get seed 003's robustness figure instead. cost.json: every method's
 # inference time (wall time: the one output that differs between two runs).
+# `priority`: an evaluation starts as soon as its model is trained, before the trainings still
+# queued (they are below 1000). Left after them, the evaluations all ran at the end, two of one
+# dataset side by side, each computing the baselines the shared store would have given the
+# second (BENCHMARKS.md W1).
 from denoisebench import evaluation as dbeval
 
 SIGNAL_MODELS = dbeval.models_of(config, images=False)
@@ -32,6 +36,7 @@ rule evaluate:
     log:
         "logs/evaluate/{model}.log",
     threads: 1
+    priority: 1000
     resources:
         mem_mb=2000,
         runtime=60,

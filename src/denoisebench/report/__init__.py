@@ -18,7 +18,9 @@ import datetime as _dt
 import html
 import json
 import logging
-from collections.abc import Mapping
+import multiprocessing
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +86,33 @@ def _backends(metadata: Mapping[str, Mapping[str, Any] | None]) -> str:
     return "; ".join(f"{b} ({', '.join(ms)})" for b, ms in sorted(by_backend.items()))
 
 
+def _section(ds_name: str, ds: Mapping[str, Any], models: Sequence[str],
+             results: Mapping[str, Mapping[str, Any]], metadata: Mapping[str, Mapping[str, Any]],
+             metrics_dir: Path, models_dir: Path, fig_dir: Path) -> tuple[str, str]:
+    """One dataset's ``(first-screen summary, full section)`` HTML, its figures written."""
+    modality = image_report if kinds.is_image(ds) else signal_report  # PSNR/SSIM or SNR
+    return modality.section(ds_name, ds, models, results, metadata, metrics_dir, models_dir,
+                            fig_dir)
+
+
 def render(
     cfg: Mapping[str, Any],
     metrics_dir: str | Path = "metrics",
     models_dir: str | Path = "models",
     out_dir: str | Path = "reports",
+    workers: int = 1,
 ) -> Path:
     """Render ``out_dir/index.html`` and its figures from the pipeline's outputs.
 
+    ``workers`` > 1 draws the datasets' sections (nearly all of the time: matplotlib) in that
+    many processes; the HTML and the figures are the same as with one.
+
     Raises:
         FileNotFoundError: a model's metrics file is missing (run ``evaluate`` first).
+        ValueError: ``workers`` is below 1.
     """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     metrics_dir, models_dir, out_dir = Path(metrics_dir), Path(models_dir), Path(out_dir)
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -103,15 +121,20 @@ def render(
     for m, mp in cfg["models"].items():
         by_dataset.setdefault(mp["dataset"], []).append(m)
 
-    first_screen, sections = [], []
-    for ds_name, models in by_dataset.items():
-        ds = cfg["datasets"][ds_name]
-        modality = image_report if kinds.is_image(ds) else signal_report  # PSNR/SSIM or SNR
-        head, body = modality.section(ds_name, ds, models, results, metadata, metrics_dir,
-                                      models_dir, fig_dir)
-        first_screen.append(head + notes.perception_distortion(
-            {m: cfg["models"][m]["kind"] for m in models}))
-        sections.append(body)
+    calls = [(d, cfg["datasets"][d], ms, {m: results[m] for m in ms},
+              {m: metadata[m] for m in ms}, metrics_dir, models_dir, fig_dir)
+             for d, ms in by_dataset.items()]
+    workers = min(workers, len(calls))
+    if workers > 1:
+        # spawn: a fresh interpreter per worker, whatever threads the parent runs
+        with ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) as pool:
+            drawn = list(pool.map(_section, *zip(*calls, strict=True)))
+    else:
+        drawn = [_section(*c) for c in calls]
+    first_screen = [head + notes.perception_distortion(
+        {m: cfg["models"][m]["kind"] for m in models})
+        for (head, _), models in zip(drawn, by_dataset.values(), strict=True)]
+    sections = [body for _, body in drawn]
 
     versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
     trained_on = _backends(metadata)

@@ -49,10 +49,14 @@ def training_html(ds_name: str, models: Sequence[str], models_dir: Path,
             f"alt='training curves on {ds_name}'>"]
 
 
-def save(fig: plt.Figure, path: Path) -> Path:
-    """Save ``fig`` as PNG atomically and close it."""
-    atomic_write_bytes(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=110,
-                                                          bbox_inches="tight"))
+def save(fig: plt.Figure, path: Path, trim: bool = True) -> Path:
+    """Save ``fig`` as PNG atomically and close it.
+
+    ``trim`` crops the page to the drawn artists (``bbox_inches="tight"``: one more layout
+    pass); a figure already laid out by ``tight_layout`` passes False.
+    """
+    atomic_write_bytes(Path(path), lambda tmp: fig.savefig(
+        tmp, format="png", dpi=110, bbox_inches="tight" if trim else None))
     plt.close(fig)
     return Path(path)
 
@@ -189,7 +193,7 @@ def signal_panels(panels: Mapping[str, np.ndarray], model: str, path: Path,
     zoom = f"; time: first {span} of {clean.shape[1]} samples" if span < clean.shape[1] else ""
     fig.suptitle(f"{model}: validation examples (green: clean target{zoom})", fontsize=10)
     fig.tight_layout()
-    return save(fig, path)
+    return save(fig, path, trim=False)
 
 
 def training_curves(histories: Mapping[str, pd.DataFrame], path: Path) -> Path:

@@ -153,3 +153,24 @@ def test_report_first_screen(tiny_report: Path) -> None:
         assert f"figures/{png}" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
     assert "Keras backend: jax (net_a); tensorflow (net_b)" in html  # training.backend
+
+
+def test_sections_drawn_in_processes_match_one_process(tiny_report: Path) -> None:
+    """``render(workers=2)`` (the report rule's two threads) draws the datasets' sections in
+    two processes: the page and every figure are byte for byte those of one process."""
+    cfg = tiny_config()
+    cfg["datasets"]["tiny_b"] = cfg["datasets"]["tiny"]
+    cfg["models"]["net_b"]["dataset"] = "tiny_b"  # two sections: the pool has work to share
+    pages = {}
+    for workers in (1, 2):
+        out = tiny_report / f"reports-{workers}"
+        report.render(cfg, tiny_report / "metrics", tiny_report / "models", out, workers=workers)
+        page = (out / "index.html").read_text()
+        pages[workers] = (page[: page.index("rendered ")],
+                          {p.name: p.read_bytes() for p in sorted((out / "figures").iterdir())})
+    assert "id='ds-tiny_b'" in pages[2][0]
+    assert {"net_a_panels.png", "net_b_panels.png", "tiny_b_snri.png"} <= set(pages[2][1])
+    assert pages[1] == pages[2]
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        report.render(cfg, tiny_report / "metrics", tiny_report / "models",
+                      tiny_report / "reports-0", workers=0)
