@@ -183,9 +183,23 @@ def test_whole_graph_runs_through_slurm_profile(
     base = tmp_path / "slurm"
     snakemake = [sys.executable, "-m", "snakemake"]
 
+    # A config link left by a cluster whose daemons died without slurm-down.sh (a killed
+    # earlier run: CI once failed on one) must not stop a new cluster from coming up.
+    link = Path("/etc/slurm/slurm.conf")
+    planted = not link.exists() and not link.is_symlink()
+    if planted:
+        dead = tmp_path / "dead-cluster" / "etc" / "slurm.conf"
+        dead.parent.mkdir(parents=True)
+        dead.write_text("# the config of a cluster that is gone\n")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(dead)
     up_start = time.monotonic()
     try:
-        _run(["bash", str(REPO / "scripts/slurm-up.sh")], REPO, _env(slurm_base=base), 600)
+        up, _ = _run(["bash", str(REPO / "scripts/slurm-up.sh")], REPO, _env(slurm_base=base),
+                     600)
+        if planted:
+            assert f"replacing the stale link {link} -> {dead}" in up, up
+            assert os.readlink(link) == str(base / "etc" / "slurm.conf")
         up_wall = time.monotonic() - up_start
         slurm_cmd = [*snakemake, "--profile", "workflow/profiles/slurm", "--jobs", "4",
                      "--slurm-keep-successful-logs"]

@@ -308,8 +308,8 @@ def test_params_checks_of_the_new_kinds() -> None:
 
 def test_modern_models_train_by_default_and_longer_in_full() -> None:
     """params.yaml trains a modern model on every generated dataset (the report's first
-    table shows them beside the seeds'); configs/full.yaml, merged over it alone, widens
-    those and adds the kinds the default leaves out (README "Results")."""
+    table shows them beside the seeds'); configs/full.yaml, merged over it alone, trains
+    those longer and adds the kinds the default leaves out (README "Results")."""
     from denoisebench.config import load
 
     repo = Path(__file__).resolve().parents[3]
