@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,68 @@ def test_dvc_experiment(tmp_path: Path) -> None:
     run(["denoisebench", "sync"], repo)
     out = run(["snakemake", "--cores", "1", "-n"], repo).stdout
     assert "Nothing to be done" in out, out[-2000:]
+
+
+def _job_events(log: str) -> list[tuple[str, str, dict[str, str]]]:
+    """``(event, jobid, wildcards)`` in log order: ``("start", id, {"rule": ..., **wildcards})``
+    for each job block of a Snakemake log, ``("finish", id, {})`` for each finished job."""
+    events: list[tuple[str, str, dict[str, str]]] = []
+    block: dict[str, str] | None = None
+    for line in log.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):$", line):
+            block = {"rule": m.group(1)}
+        elif block is not None and (m := re.match(r"^\s+jobid: (\d+)$", line)):
+            block["jobid"] = m.group(1)
+        elif block is not None and (m := re.match(r"^\s+wildcards: (.*)$", line)):
+            block.update(kv.split("=", 1) for kv in m.group(1).split(", "))
+        elif block is not None and not line[:1].isspace():  # the block's end
+            events.append(("start", block.pop("jobid", ""), block))
+            block = None
+        if m := re.match(r"^Finished jobid: (\d+)", line):
+            events.append(("finish", m.group(1), {}))
+    return events
+
+
+def test_scheduler_order_data_first_longest_training_first_evaluation_at_once(
+        tiny_run: Path) -> None:
+    """The priorities the default run's 20 minutes rest on (docs/workflow.md "Rules, resources
+    and logs"), read from the tiny run's own Snakemake log (2 cores, every model): no training
+    starts while a shard is still to be generated; a training starts only when no evaluation
+    is ready (its model trained) and no longer-expected training is ready (its manifest
+    written)."""
+    from denoisebench import models
+    from denoisebench.config import read_yaml
+
+    logs = sorted((tiny_run / ".snakemake/log").glob("*.snakemake.log"))
+    log = next(p.read_text() for p in logs if "(Rule: train)" in p.read_text())
+    events = _job_events(log)
+    cfg = read_yaml(tiny_run / "params.yaml")
+    priority = {m: models.train_priority(mp, cfg["datasets"][mp["dataset"]])
+                for m, mp in cfg["models"].items()}
+    assert len(set(priority.values())) > 3, priority  # the order is there to be checked
+
+    jobs = {j: w for e, j, w in events if e == "start"}
+    started: set[str] = set()
+    finished: set[str] = set()
+    shards = {j for j, w in jobs.items() if w["rule"] == "generate_shard"}
+    trains = {w["model"]: j for j, w in jobs.items() if w["rule"] == "train"}
+    evals = {w["model"]: j for j, w in jobs.items() if w["rule"].startswith("evaluate")}
+    manifests = {w["dataset"]: j for j, w in jobs.items() if w["rule"] == "manifest"}
+    assert set(trains) == set(evals) == set(cfg["models"]), (trains, evals)
+    checked = 0
+    for event, j, w in events:
+        if event == "finish":
+            finished.add(j)
+            continue
+        if w["rule"] == "train":
+            assert shards <= started, f"{w['model']} trained before every shard was started"
+            ready_evals = [m for m, t in trains.items()
+                           if t in finished and evals[m] not in started]
+            assert not ready_evals, f"{w['model']} trained while {ready_evals} waited to be judged"
+            ready = [m for m, t in trains.items() if t not in started and m != w["model"]
+                     and manifests[cfg["models"][m]["dataset"]] in finished]
+            longer = [m for m in ready if priority[m] > priority[w["model"]]]
+            assert not longer, f"{w['model']} ({priority[w['model']]}) started before {longer}"
+            checked += 1
+        started.add(j)
+    assert checked == len(trains)

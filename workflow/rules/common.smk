@@ -34,11 +34,11 @@ def dataset_shards(wildcards):
 
 
 def train_priority(wildcards):
-    """Longest trainings first (expected seconds, denoisebench.models.expected_train_seconds),
-    below the data jobs' 1000: on 2 cores the run then ends on short jobs, not on a training
+    """Longest trainings first (denoisebench.models.train_priority), below the data jobs' and
+    the evaluations' 1000: on 2 cores the run then ends on short jobs, not on a training
     started last (BENCHMARKS.md W1)."""
     mp = config["models"][wildcards.model]
-    return min(999, int(dbmodels.expected_train_seconds(mp, config["datasets"][mp["dataset"]])))
+    return dbmodels.train_priority(mp, config["datasets"][mp["dataset"]])
 
 
 def model_dataset_manifest(wildcards):

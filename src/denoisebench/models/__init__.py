@@ -210,6 +210,15 @@ def expected_train_seconds(mp: Mapping[str, Any], ds: Mapping[str, Any]) -> floa
     return float(mp.get("epochs", 1)) * rows * spec.train_us_per_example * 1e-6
 
 
+def train_priority(mp: Mapping[str, Any], ds: Mapping[str, Any]) -> int:
+    """The ``train`` rule's Snakemake priority: 0..999 (the data jobs have 1,000), rising with
+    :func:`expected_train_seconds` on a log scale, ``round(100 log10(1 + 1000 s))``, so that
+    trainings of milliseconds (tiny test params) and of hours (``configs/full.yaml``) both
+    keep their order: longest first (docs/workflow.md "Rules, resources and logs")."""
+    seconds = expected_train_seconds(mp, ds)
+    return min(999, round(100 * float(np.log10(1.0 + 1000.0 * seconds))))
+
+
 def build(kind: str, **kwargs: Any) -> Any:
     """Build the untrained model of ``kind`` (see :data:`REGISTRY`).
 
