@@ -105,8 +105,16 @@ def verdict(df: pd.DataFrame, limit: tuple[str, float] | None) -> tuple[str | No
             f"<span class=ci>[{fmt(best['snri_lo'])}, {fmt(best['snri_hi'])}]</span>, "
             f"MAE {fmt(float(best['mae']), 4)}")
     if limit is not None:
-        text += (f", {fmt(limit[1] - float(best['snri_db_agg']))} dB below the limit "
-                 f"({html.escape(limit[0])}, {fmt(limit[1])} dB)")
+        gap = limit[1] - float(best["snri_db_agg"])
+        if gap >= 0:
+            text += (f", {fmt(gap)} dB below the limit "
+                     f"({html.escape(limit[0])}, {fmt(limit[1])} dB)")
+        else:  # possible: the bound is for unbiased estimators of free parameters
+            text += (f", {fmt(-gap)} dB above the limit ({html.escape(limit[0])}, "
+                     f"{fmt(limit[1])} dB). Not a bug in itself: that bound holds for unbiased "
+                     "estimators of free parameters, and a learned model may use what the data "
+                     "recipe fixes (multisine's equal tone amplitudes leave 6 free parameters: "
+                     "16.30 dB; docs/judging.md, Cramér–Rao bound)")
     text += "."
     if len(dep) > 1:
         second = dep.iloc[1]
