@@ -174,7 +174,11 @@ def validate(cfg: Mapping[str, Any], source: str = "params") -> dict[str, Any]:
         errors += _semantic_errors(cfg)
     if errors:
         lines = "\n  ".join(errors)
-        raise ConfigError(f"{source}: invalid parameters:\n  {lines}")
+        hint = ("\n(Snakemake reads every path after --configfile as a config file: name the "
+                "targets before it, `snakemake TARGET ... --configfile FILE`)"
+                if source == "snakemake config"
+                and any(e.startswith("<top level>: unknown key") for e in errors) else "")
+        raise ConfigError(f"{source}: invalid parameters:\n  {lines}{hint}")
     return dict(cfg)
 
 

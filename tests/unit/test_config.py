@@ -83,3 +83,15 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump([1, 2]))
     with pytest.raises(ConfigError, match="mapping"):
         load([bad])
+
+
+def test_target_read_as_configfile_gets_a_hint() -> None:
+    """`snakemake --configfile configs/full.yaml metrics/x.json` merges the metrics file into
+    the config (its method names become top-level keys): the error says how to fix the call."""
+    cfg = {**copy.deepcopy(BASE), "savgol": {"snri_db_agg": 3.4}}
+    with pytest.raises(ConfigError, match=r"(?s)unknown key\(s\) \['savgol'\].*name the "
+                                          r"targets before it"):
+        validate(cfg, source="snakemake config")
+    with pytest.raises(ConfigError) as plain:
+        validate(cfg)  # params.yaml itself: no Snakemake command line to blame
+    assert "--configfile" not in str(plain.value)
