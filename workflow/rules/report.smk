@@ -32,7 +32,7 @@ rule report:
         "logs/report.log",
     threads: 2  # the datasets' figures drawn side by side; the last job: the cores are free
     resources:
-        mem_mb=3000,
+        mem_mb=2000,
         runtime=30,
     shell:
         "denoisebench report --threads {threads} --log {log}"
