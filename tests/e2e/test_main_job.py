@@ -116,8 +116,8 @@ def test_scheduler_order_data_first_longest_training_first_evaluation_at_once(
     from denoisebench import models
     from denoisebench.config import read_yaml
 
-    logs = sorted((tiny_run / ".snakemake/log").glob("*.snakemake.log"))
-    log = next(p.read_text() for p in logs if "(Rule: train)" in p.read_text())
+    logs = (p.read_text() for p in sorted((tiny_run / ".snakemake/log").glob("*.snakemake.log")))
+    log = next(text for text in logs if "(Rule: train)" in text)
     events = _job_events(log)
     cfg = read_yaml(tiny_run / "params.yaml")
     priority = {m: models.train_priority(mp, cfg["datasets"][mp["dataset"]])

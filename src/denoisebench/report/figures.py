@@ -53,7 +53,8 @@ def save(fig: plt.Figure, path: Path, trim: bool = True) -> Path:
     """Save ``fig`` as PNG atomically and close it.
 
     ``trim`` crops the page to the drawn artists (``bbox_inches="tight"``: one more layout
-    pass); a figure already laid out by ``tight_layout`` passes False.
+    pass over every axis); :func:`signal_panels`, the report's largest figures (about 30 axes
+    each, laid out by ``tight_layout``), pass False.
     """
     atomic_write_bytes(Path(path), lambda tmp: fig.savefig(
         tmp, format="png", dpi=110, bbox_inches="tight" if trim else None))

@@ -113,8 +113,8 @@ def verdict(df: pd.DataFrame, limit: tuple[str, float] | None) -> tuple[str | No
             text += (f", {fmt(-gap)} dB above the limit ({html.escape(limit[0])}, "
                      f"{fmt(limit[1])} dB). Not a bug in itself: that bound holds for unbiased "
                      "estimators of free parameters, and a learned model may use what the data "
-                     "recipe fixes (multisine's equal tone amplitudes leave 6 free parameters: "
-                     "16.30 dB; docs/judging.md, Cramér–Rao bound)")
+                     "recipe fixes (on multisine the equal tone amplitudes, which leave 6 free "
+                     "parameters; docs/judging.md, Cramér–Rao bound)")
     text += "."
     if len(dep) > 1:
         second = dep.iloc[1]
