@@ -19,6 +19,17 @@ from typing import Any
 from . import config as cfgmod
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1 (argparse reports the error and exits 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 1, got {text!r}")
+    return value
+
+
 def _load(args: argparse.Namespace) -> dict[str, Any]:
     """Params from ``--params`` files, else ``$DENOISEBENCH_PARAMS`` (set by the Snakefile when
     it runs with overlays), else params.yaml; validated before any work."""
@@ -234,7 +245,7 @@ def _add_steps(sub: Any) -> None:
     p.add_argument("--metrics-dir", default="metrics")
     p.add_argument("--models-dir", default="models")
     p.add_argument("--out", default="reports")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=_positive_int, default=1,
                    help="processes drawing the datasets' sections (default 1)")
 
 
