@@ -95,6 +95,52 @@ def _section(ds_name: str, ds: Mapping[str, Any], models: Sequence[str],
                             fig_dir)
 
 
+def _draw(cfg: Mapping[str, Any], by_dataset: Mapping[str, Sequence[str]],
+          results: Mapping[str, Mapping[str, Any]], metadata: Mapping[str, Mapping[str, Any]],
+          dirs: tuple[Path, Path, Path], workers: int) -> list[tuple[str, str]]:
+    """Each dataset's ``(first-screen summary, full section)``, drawn in ``workers``
+    processes (spawned: a fresh interpreter each, whatever threads the parent runs)."""
+    calls = [(d, cfg["datasets"][d], ms, {m: results[m] for m in ms},
+              {m: metadata[m] for m in ms}, *dirs) for d, ms in by_dataset.items()]
+    workers = min(workers, len(calls))
+    if workers <= 1:
+        return [_section(*c) for c in calls]
+    with ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_section, *zip(*calls, strict=True)))
+
+
+def _page(cfg: Mapping[str, Any], datasets: Sequence[str], first_screen: Sequence[str],
+          sections: Sequence[str], metadata: Mapping[str, Mapping[str, Any]]) -> str:
+    """The whole HTML page: introduction, navigation, summaries, sections, provenance."""
+    versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
+    trained_on = _backends(metadata)
+    confidence = f"{100 * float(cfg['evaluation']['confidence']):g} %"
+    nav = "Datasets: " + " ".join(f"<a href='#ds-{html.escape(d)}'>{html.escape(d)}</a>"
+                                  for d in datasets)
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>denoisebench report</title><style>{CSS}</style></head>
+<body>
+<h1>denoisebench report</h1>
+<p class=note>Which denoiser should I use for this data, and how far is it from the limit?
+All methods are judged on the same validation examples: learned models, classical filters
+tuned on the training split, and references that say what the signal model allows (oracles
+know the truth, parametric fits know the model; the Cramér–Rao limit 10·log10(N / p) bounds
+any unbiased estimator of p signal parameters). SNRi aggregate = 10·log10(Σ noise energy /
+Σ error energy) over the set. Brackets: {confidence} bootstrap intervals. Highlighted: the
+best deployable method.</p>
+<nav>{nav}</nav>
+{''.join(first_screen)}
+{''.join(sections)}
+<h2>Provenance</h2>
+<p class=note>Seed {cfg['seed']}; {html.escape(', '.join(f'{k} {v}' for k, v in versions.items()))};
+Keras backend: {html.escape(trained_on or '–')}; rendered {stamp}.</p>
+</body></html>
+"""
+
+
 def render(
     cfg: Mapping[str, Any],
     metrics_dir: str | Path = "metrics",
@@ -121,50 +167,13 @@ def render(
     for m, mp in cfg["models"].items():
         by_dataset.setdefault(mp["dataset"], []).append(m)
 
-    calls = [(d, cfg["datasets"][d], ms, {m: results[m] for m in ms},
-              {m: metadata[m] for m in ms}, metrics_dir, models_dir, fig_dir)
-             for d, ms in by_dataset.items()]
-    workers = min(workers, len(calls))
-    if workers > 1:
-        # spawn: a fresh interpreter per worker, whatever threads the parent runs
-        with ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) as pool:
-            drawn = list(pool.map(_section, *zip(*calls, strict=True)))
-    else:
-        drawn = [_section(*c) for c in calls]
+    drawn = _draw(cfg, by_dataset, results, metadata, (metrics_dir, models_dir, fig_dir), workers)
     first_screen = [head + notes.perception_distortion(
         {m: cfg["models"][m]["kind"] for m in models})
         for (head, _), models in zip(drawn, by_dataset.values(), strict=True)]
-    sections = [body for _, body in drawn]
-
-    versions = next((md.get("versions") for md in metadata.values() if md.get("versions")), {})
-    trained_on = _backends(metadata)
-    confidence = f"{100 * float(cfg['evaluation']['confidence']):g} %"
     sections = [body if f"id='ds-{d}'" in body else f"<section id='ds-{d}'>{body}</section>"
-                for d, body in zip(by_dataset, sections, strict=True)]
-    nav = "Datasets: " + " ".join(f"<a href='#ds-{html.escape(d)}'>{html.escape(d)}</a>"
-                                  for d in by_dataset)
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    doc = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>denoisebench report</title><style>{CSS}</style></head>
-<body>
-<h1>denoisebench report</h1>
-<p class=note>Which denoiser should I use for this data, and how far is it from the limit?
-All methods are judged on the same validation examples: learned models, classical filters
-tuned on the training split, and references that say what the signal model allows (oracles
-know the truth, parametric fits know the model; the Cramér–Rao limit 10·log10(N / p) bounds
-any unbiased estimator of p signal parameters). SNRi aggregate = 10·log10(Σ noise energy /
-Σ error energy) over the set. Brackets: {confidence} bootstrap intervals. Highlighted: the
-best deployable method.</p>
-<nav>{nav}</nav>
-{''.join(first_screen)}
-{''.join(sections)}
-<h2>Provenance</h2>
-<p class=note>Seed {cfg['seed']}; {html.escape(', '.join(f'{k} {v}' for k, v in versions.items()))};
-Keras backend: {html.escape(trained_on or '–')}; rendered {stamp}.</p>
-</body></html>
-"""
+                for d, (_, body) in zip(by_dataset, drawn, strict=True)]
+    doc = _page(cfg, list(by_dataset), first_screen, sections, metadata)
     path = out_dir / "index.html"
     atomic_write_text(path, doc)
     log.info("report written to %s", path)
