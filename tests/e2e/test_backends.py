@@ -1,6 +1,7 @@
 """Any Keras backend (docs/design.md "Keras backends"): early stopping and the dvclive log on
 every installed backend; a model trained on JAX predicts, evaluates and denoises the same on
-TensorFlow (and PyTorch); the same metrics on every backend within their confidence intervals.
+TensorFlow (and PyTorch); the same metrics on every backend, within what different initial
+weights change on one backend.
 
 The resume and determinism tests (test_resume.py, test_determinism.py) run on every installed
 backend too; PyTorch is optional (``torch`` extra) and its cases skip where it is missing.
@@ -133,10 +134,24 @@ SAME_MODEL, SAME_ROWS, SAME_EPOCHS, SAME_VALIDATION = "conv2d_ae", 2000, 8, 200
 SAME_BATCH = 16
 
 
+# How far apart two trainings of SAME_MODEL may judge when only the initial weights differ,
+# measured with tests/e2e's params on TensorFlow and JAX, 4 seeds each (AMD EPYC, AVX-512):
+# mean PSNR 19.99-20.61 dB, mean SSIM 0.760-0.788 across all 8 runs (TensorFlow's seeds alone
+# span 0.62 dB / 0.029; JAX's 0.09 dB / 0.014). The 95 % bootstrap intervals of one run
+# (about +-0.3 dB, +-0.008) measure the validation sample only: two TensorFlow seeds' SSIM
+# intervals did not overlap, so overlap is no criterion. The tolerances are that spread with
+# a margin. What they catch, measured the same way: JAX training at a tenth of the learning
+# rate lands at 17.65 dB / 0.602 (2.3 dB, 0.16 below TensorFlow), a backend that does not
+# learn fails the identity check; what they cannot tell from a different seed: JAX with half
+# the epochs (19.62 dB / 0.749).
+SAME_PSNR_TOLERANCE_DB, SAME_SSIM_TOLERANCE = 0.8, 0.04
+
+
 def test_same_metrics_on_every_backend(tmp_path: Path) -> None:
-    """The same params trained on each installed backend judge alike: the 95 % bootstrap
-    intervals of mean PSNR and SSIM on the validation images overlap for every pair of
-    backends, and each model beats its noisy input by more than 1 dB."""
+    """The same params trained on each installed backend judge alike: mean PSNR and SSIM on
+    the validation images differ between any two backends by no more than different initial
+    weights make them differ on one backend (the tolerances above), and each model beats its
+    noisy input by more than 1 dB."""
     from denoisebench.data.shards import DatasetReader
     from denoisebench.evaluation import image_metrics
     from denoisebench.inference import Denoiser
@@ -158,14 +173,11 @@ def test_same_metrics_on_every_backend(tmp_path: Path) -> None:
         noisy = image_metrics.summarize(image_metrics.per_image(clean, mixed))["psnr_db"]
         assert summaries[b]["psnr_db"] > noisy + 1.0, (b, summaries[b], noisy)  # it learned
     print(json.dumps(summaries))
-    for metric in ("psnr_db", "ssim"):
-        for a in backends:
-            for b in backends:
-                (lo_a, hi_a), (lo_b, hi_b) = summaries[a][f"{metric}_ci"], summaries[b][
-                    f"{metric}_ci"]
-                assert lo_a <= hi_b and lo_b <= hi_a, (
-                    f"{metric}: {a} [{lo_a:.4g}, {hi_a:.4g}] and {b} [{lo_b:.4g}, {hi_b:.4g}] "
-                    "do not overlap")
+    for metric, tolerance in (("psnr_db", SAME_PSNR_TOLERANCE_DB), ("ssim", SAME_SSIM_TOLERANCE)):
+        values = {b: summaries[b][metric] for b in backends}
+        spread = max(values.values()) - min(values.values())
+        assert spread <= tolerance, (
+            f"{metric}: backends differ by {spread:.4g} > {tolerance} ({values})")
 
 
 GAN_STEPS = """
