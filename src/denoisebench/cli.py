@@ -233,14 +233,15 @@ def _add_steps(sub: Any) -> None:
     p.add_argument("--model", required=True)
     p.add_argument("--out", default=None, help="model folder (default models/<model>)")
     p.add_argument("--data-dir", default="data")
-    p.add_argument("--threads", type=int, default=None, help="TensorFlow intra-op threads")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="intra-op threads of the Keras backend (default: its own)")
     p = _step(sub, "evaluate", cmd_evaluate, "judge a model and the baselines on the validation "
                                              "split")
     p.add_argument("--model", required=True)
     p.add_argument("--model-dir", default=None)
     p.add_argument("--data-dir", default="data")
     p.add_argument("--out", default="metrics")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=_positive_int, default=None)
     p = _step(sub, "report", cmd_report, "render reports/index.html from the metrics")
     p.add_argument("--metrics-dir", default="metrics")
     p.add_argument("--models-dir", default="models")

@@ -193,16 +193,3 @@ def test_verdict_above_the_limit_says_why_it_can_be() -> None:
     assert best == "net" and "0.72 dB below the limit (Cramér–Rao bound, p = 9, 14.54 dB)" in below
     _, above = verdict(table(14.89), limit)
     assert "0.35 dB above the limit" in above and "unbiased" in above and "-0." not in above
-
-
-@pytest.mark.parametrize("threads", ["0", "-1", "two"])
-def test_report_cli_refuses_bad_threads(threads: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`denoisebench report --threads` is checked by argparse before any work: exit 2 and the
-    value in the message, not a traceback from the process pool."""
-    from denoisebench.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(["report", "--threads", threads, "--out", "never-written"])
-    assert exc.value.code == 2
-    assert f"expected an integer of at least 1, got '{threads}'" in capsys.readouterr().err
-    assert not Path("never-written").exists()
